@@ -1,0 +1,746 @@
+"""The local lab: real Debian 12 hosts (systemd as PID 1, sshd) booted with systemd-nspawn.
+
+    python -m provision.lab up [HOST ...]      # default host: server
+    python -m provision.lab down [HOST ...]    # default: all lab hosts (--purge also drops their files)
+    python -m provision.lab reset [HOST ...]   # back to a freshly installed host
+    python -m provision.lab reboot HOST        # a real reboot; files on the host survive it
+    python -m provision.lab status
+
+Each host is a container on the lab bridge with a static address and no route off it, with its own
+writable overlay over one shared read-only bookworm image. ``up`` writes ``.lab/ssh_config``,
+``.lab/known_hosts`` (each host's real host key) and ``.lab/machines.txt`` (KTHW's format).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+RECIPE_VERSION = 3  # bump when the customisation below changes
+PACKAGES = (
+    "systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps",
+    "psmisc", "curl", "openssl", "sudo", "less", "tree",
+)
+MASKED_UNITS = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
+REBOOT_EXIT = 133  # systemd-nspawn's exit status when the container asked for a reboot
+KTHW_ADDRESSES = {"server": 10, "node-0": 20, "node-1": 21}
+
+
+class LabError(RuntimeError):
+    """A lab failure with a one-line message for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache: Path  # base images (outside the checkout)
+    state: Path  # host layers and runtime files
+    lab_dir: Path  # .lab/ in the checkout: key, ssh_config, known_hosts, machines.txt
+    subnet: ipaddress.IPv4Network
+    bridge: str
+    mirror: str
+    suite: str
+    boot_timeout: float
+    stop_timeout: float
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        try:
+            subnet = ipaddress.IPv4Network(env.get("KTHW_LAB_SUBNET", "10.240.0.0/24"))
+        except ValueError as exc:
+            raise LabError(f"KTHW_LAB_SUBNET: {exc}") from None
+        if subnet.prefixlen > 24 or not subnet.is_private:
+            raise LabError("KTHW_LAB_SUBNET must be a private /24 or larger, e.g. 10.240.0.0/24")
+        bridge = env.get("KTHW_LAB_BRIDGE", "kthwlab0")
+        if not re.match(r"^[a-z][a-z0-9]{1,14}$", bridge):
+            raise LabError(f"KTHW_LAB_BRIDGE: {bridge!r} is not a valid interface name")
+        return cls(
+            cache=Path(env.get("KTHW_LAB_CACHE", "/var/cache/kthw-lab")),
+            state=Path(env.get("KTHW_LAB_STATE", "/var/lib/kthw-lab")),
+            lab_dir=Path(env.get("KTHW_LAB_DIR", str(ROOT / ".lab"))),
+            subnet=subnet,
+            bridge=bridge,
+            mirror=env.get("KTHW_LAB_MIRROR", "http://deb.debian.org/debian"),
+            suite="bookworm",
+            boot_timeout=float(env.get("KTHW_LAB_BOOT_TIMEOUT", "90")),
+            stop_timeout=float(env.get("KTHW_LAB_STOP_TIMEOUT", "20")),
+        )
+
+    @property
+    def gateway(self) -> str:
+        return str(self.subnet.network_address + 1)
+
+    @property
+    def key_file(self) -> Path:
+        return self.lab_dir / "id_ed25519"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.lab_dir / "ssh_config"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.lab_dir / "known_hosts"
+
+    @property
+    def machines(self) -> Path:
+        return self.lab_dir / "machines.txt"
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ----- pure functions (unit-tested) ----------------------------------------------------------
+def check_name(name: str) -> str:
+    if not DNS_LABEL.match(name):
+        raise LabError(
+            f"host name {name!r} is not a DNS label (lower-case letters, digits and '-', at most 63, "
+            "e.g. server, node-0)"
+        )
+    return name
+
+
+def recipe(settings: Settings) -> dict:
+    return {
+        "suite": settings.suite,
+        "variant": "minbase",
+        "packages": sorted(PACKAGES),
+        "masked": sorted(MASKED_UNITS),
+        "version": RECIPE_VERSION,
+    }
+
+
+def recipe_id(settings: Settings) -> str:
+    return hashlib.sha256(json.dumps(recipe(settings), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def preferred_offset(name: str) -> int | None:
+    if name in KTHW_ADDRESSES:
+        return KTHW_ADDRESSES[name]
+    m = re.fullmatch(r"node-(\d+)", name)
+    if m and int(m.group(1)) < 70:
+        return 20 + int(m.group(1))
+    return None
+
+
+def allocate_address(name: str, taken: dict[str, str], subnet: ipaddress.IPv4Network) -> str:
+    """A stable address for ``name``: KTHW's hosts have fixed ones, others take the first free from .100."""
+    if name in taken:
+        return taken[name]
+    used = set(taken.values())
+    hosts = list(subnet.hosts())
+    offset = preferred_offset(name)
+    if offset is not None and offset < len(hosts) and str(hosts[offset - 1]) not in used:
+        return str(hosts[offset - 1])
+    for addr in hosts[99:] + hosts[1:99]:
+        if str(addr) not in used:
+            return str(addr)
+    raise LabError(f"no free address left in {subnet}")
+
+
+def kthw_subnet(name: str) -> str | None:
+    """The pod subnet KTHW gives node-N (10.200.N.0/24)."""
+    m = re.fullmatch(r"node-(\d+)", name)
+    return f"10.200.{m.group(1)}.0/24" if m and int(m.group(1)) < 256 else None
+
+
+def render_machines(hosts: dict[str, str]) -> str:
+    lines = []
+    for name, addr in sorted(hosts.items(), key=lambda kv: ipaddress.IPv4Address(kv[1])):
+        row = [addr, f"{name}.kubernetes.local", name]
+        if kthw_subnet(name):
+            row.append(kthw_subnet(name))
+        lines.append(" ".join(row))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_ssh_config(hosts: dict[str, str], settings: Settings) -> str:
+    out = [
+        "# Written by 'python -m provision.lab up'; use with: ssh -F .lab/ssh_config HOST",
+    ]
+    for name, addr in sorted(hosts.items()):
+        out += [
+            f"Host {name} {name}.kubernetes.local",
+            f"  HostName {addr}",
+            "  User root",
+            f"  IdentityFile {settings.key_file}",
+            "  IdentitiesOnly yes",
+            f"  UserKnownHostsFile {settings.known_hosts}",
+            "  StrictHostKeyChecking yes",
+            "  ConnectTimeout 10",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def render_known_hosts(keys: dict[str, tuple[str, str]]) -> str:
+    """keys: host name → (address, "ssh-ed25519 AAAA...")."""
+    lines = []
+    for name, (addr, pub) in sorted(keys.items()):
+        kind, blob = pub.split()[:2]
+        lines.append(f"{name},{name}.kubernetes.local,{addr} {kind} {blob}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_network(address: str, subnet: ipaddress.IPv4Network) -> str:
+    """systemd-networkd config for the container's host0: static, no gateway, nothing leaves the bridge."""
+    return (
+        "[Match]\nName=host0\n\n[Network]\n"
+        f"Address={address}/{subnet.prefixlen}\n"
+        "LinkLocalAddressing=no\nIPv6AcceptRA=no\nLLMNR=no\nMulticastDNS=no\n"
+    )
+
+
+def render_hosts_file(name: str, hosts: dict[str, str]) -> str:
+    lines = ["127.0.0.1 localhost", f"127.0.1.1 {name}", "::1 localhost ip6-localhost ip6-loopback", ""]
+    for other, addr in sorted(hosts.items()):
+        lines.insert(-1, f"{addr} {other}.kubernetes.local {other}")
+    return "\n".join(lines)
+
+
+def supervisor_command(name: str, root: Path, bridge: str) -> list[str]:
+    """A shell loop that boots the container and boots it again when it asks for a reboot."""
+    nspawn = " ".join(
+        [
+            "systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--quiet",
+            f"--directory={root}", f"--machine={name}", f"--hostname={name}",
+            f"--network-bridge={bridge}", "--console=pipe", "--resolv-conf=off", "--timezone=off",
+            "--link-journal=no", "systemd.show_status=true",
+        ]
+    )
+    return ["sh", "-c", f'while :; do {nspawn}; rc=$?; [ "$rc" -eq {REBOOT_EXIT} ] || exit "$rc"; done']
+
+
+# ----- keys -----------------------------------------------------------------------------------
+def new_ed25519() -> tuple[bytes, str]:
+    """(OpenSSH private key, public key line) generated with the cryptography package."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return private, public.decode()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str, mode: int = 0o644) -> bool:
+    """Write atomically; True when the content changed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return True
+
+
+# ----- the lab ----------------------------------------------------------------------------------
+class Lab:
+    def __init__(self, settings: Settings | None = None):
+        self.s = settings or Settings.from_env()
+
+    # paths
+    def image_dir(self) -> Path:
+        return self.s.cache / f"{self.s.suite}-{recipe_id(self.s)}"
+
+    def host_dir(self, name: str) -> Path:
+        return self.s.state / "hosts" / name
+
+    def known(self) -> list[str]:
+        d = self.s.state / "hosts"
+        return sorted(p.name for p in d.iterdir() if (p / "address").exists()) if d.is_dir() else []
+
+    def addresses(self) -> dict[str, str]:
+        return {n: (self.host_dir(n) / "address").read_text().strip() for n in self.known()}
+
+    # prerequisites
+    def preflight(self, need_build: bool = False) -> None:
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root: run it as root (sudo -E .venv/bin/python -m provision.lab ...)")
+        if not shutil.which("systemd-nspawn"):
+            raise LabError("systemd-nspawn not found: apt-get install systemd-container (or run 'make setup')")
+        if need_build and not shutil.which("debootstrap"):
+            raise LabError("debootstrap not found: apt-get install debootstrap (or run 'make setup')")
+        if not shutil.which("ip"):
+            raise LabError("ip not found: apt-get install iproute2")
+        for p in (self.s.cache, self.s.state):
+            p.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(p).free
+            if free < (1 << 30):
+                raise LabError(f"only {free >> 20} MiB free under {p}: the lab needs 1 GiB; free some disk")
+
+    # base image
+    def ensure_image(self) -> Path:
+        final = self.image_dir()
+        if (final / ".kthw-image").exists():
+            return final
+        self.preflight(need_build=True)
+        tmp = self.s.cache / f".build-{final.name}-{os.getpid()}"
+        for stale in self.s.cache.glob(f".build-{final.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        say(f"lab: building the base image {final.name} with debootstrap (once; about a minute) ...")
+        start = time.monotonic()
+        cmd = [
+            "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+            self.s.suite, str(tmp), self.s.mirror,
+        ]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        tail: list[str] = []
+        assert proc.stdout
+        for line in proc.stdout:
+            line = line.rstrip()
+            tail = (tail + [line])[-15:]
+            if line.startswith(("I: Retrieving", "I: Extracting", "I: Installing", "I: Configuring", "I: Base system")):
+                # progress: one line per package step, with elapsed time, so a long step never looks hung
+                print(f"\r[{time.monotonic() - start:5.0f}s] {line[3:][:70]:<70}", end="", flush=True)
+        rc = proc.wait()
+        print()
+        if rc != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise LabError(f"debootstrap failed (exit {rc}): {' | '.join(tail[-3:])}")
+        self._customise(tmp)
+        (tmp / ".kthw-image").write_text(json.dumps(recipe(self.s), sort_keys=True) + "\n")
+        os.replace(tmp, final)  # atomic: an interrupted build is never used
+        say(f"lab: image ready in {time.monotonic() - start:.0f}s at {final}")
+        return final
+
+    def _customise(self, root: Path) -> None:
+        for key in (root / "etc/ssh").glob("ssh_host_*"):
+            key.unlink()  # every host gets its own host key
+        run(["chroot", str(root), "systemctl", "enable", "systemd-networkd", "ssh"])
+        run(["chroot", str(root), "systemctl", "mask", *MASKED_UNITS])
+        (root / "etc/machine-id").write_text("")  # a fresh machine id on each host's first boot
+        (root / "etc/hostname").write_text("localhost\n")
+        (root / "etc/apt/apt.conf.d/99kthw-lab").write_text('APT::Periodic::Enable "0";\n')
+
+    # keys and client files
+    def ensure_client_key(self) -> str:
+        pub = self.s.key_file.with_suffix(".pub")
+        if not self.s.key_file.exists() or not pub.exists():
+            private, public = new_ed25519()
+            write_private(self.s.key_file, private)
+            write_text(pub, public + " kthw-lab\n")
+        return pub.read_text().strip()
+
+    def host_key(self, name: str) -> str:
+        d = self.host_dir(name) / "hostkeys"
+        if not (d / "ssh_host_ed25519_key.pub").exists():
+            private, public = new_ed25519()
+            write_private(d / "ssh_host_ed25519_key", private)
+            write_text(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n")
+        return (d / "ssh_host_ed25519_key.pub").read_text().strip()
+
+    def write_client_files(self) -> None:
+        running = {n: a for n, a in self.addresses().items() if self.is_running(n)}
+        write_text(self.s.ssh_config, render_ssh_config(running, self.s))
+        write_text(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in running.items()}))
+        write_text(self.s.machines, render_machines(running))
+
+    # state of a host
+    def pid(self, name: str) -> int | None:
+        try:
+            pid = int((self.host_dir(name) / "pid").read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return pid if b"systemd-nspawn" in cmdline and f"--machine={name}".encode() in cmdline else None
+
+    def is_running(self, name: str) -> bool:
+        return self.pid(name) is not None
+
+    def is_mounted(self, name: str) -> bool:
+        target = str(self.host_dir(name) / "root")
+        with open("/proc/self/mounts") as fh:
+            return any(line.split()[1] == target for line in fh)
+
+    # network
+    def ensure_bridge(self) -> None:
+        b = self.s.bridge
+        if run(["ip", "link", "show", b], check=False).returncode != 0:
+            run(["ip", "link", "add", b, "type", "bridge"])
+            run(["ip", "addr", "add", f"{self.s.gateway}/{self.s.subnet.prefixlen}", "dev", b])
+        run(["ip", "link", "set", b, "up"])
+
+    def drop_bridge(self) -> None:
+        if run(["ip", "link", "show", self.s.bridge], check=False).returncode == 0:
+            run(["ip", "link", "delete", self.s.bridge])
+
+    # the host's layer
+    def _prepare(self, name: str, image: Path, client_pub: str) -> None:
+        d = self.host_dir(name)
+        for sub in ("upper", "work", "root"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        if not self.is_mounted(name):
+            run(["mount", "-t", "overlay", f"kthw-lab-{name}", "-o",
+                 f"lowerdir={image},upperdir={d / 'upper'},workdir={d / 'work'}", str(d / "root")])
+        root = d / "root"
+        addresses = self.addresses()
+        write_text(root / "etc/hostname", name + "\n")
+        write_text(root / "etc/hosts", render_hosts_file(name, addresses))
+        write_text(root / "etc/systemd/network/80-container-host0.network",
+                   render_network(addresses[name], self.s.subnet))
+        keys = d / "hostkeys"
+        self.host_key(name)
+        shutil.copy2(keys / "ssh_host_ed25519_key", root / "etc/ssh/ssh_host_ed25519_key")
+        shutil.copy2(keys / "ssh_host_ed25519_key.pub", root / "etc/ssh/ssh_host_ed25519_key.pub")
+        os.chmod(root / "etc/ssh/ssh_host_ed25519_key", 0o600)
+        write_text(root / "etc/ssh/sshd_config.d/kthw-lab.conf",
+                   "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nUseDNS no\n")
+        ssh_dir = root / "root/.ssh"
+        ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        auth = ssh_dir / "authorized_keys"
+        have = auth.read_text().splitlines() if auth.exists() else []
+        if client_pub not in have:
+            write_text(auth, "\n".join(have + [client_pub]) + "\n", 0o600)
+
+    def _start(self, name: str) -> None:
+        d = self.host_dir(name)
+        console = open(d / "console.log", "ab")
+        groups = cgroup_dirs(name)
+        for g in groups:
+            g.mkdir(parents=True, exist_ok=True)
+
+        def enter_cgroup() -> None:
+            # each container gets a cgroup of its own: containers sharing one fight over it
+            for g in groups:
+                (g / "cgroup.procs").write_text(str(os.getpid()))
+
+        proc = subprocess.Popen(
+            supervisor_command(name, d / "root", self.s.bridge),
+            stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=enter_cgroup,
+        )
+        console.close()
+        (d / "pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + 10
+        while self.pid(name) is None and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise LabError(f"{name}: systemd-nspawn exited at once ({proc.returncode}): {self.console_tail(name)}")
+            time.sleep(0.05)
+        # /proc/PID/cmdline of the shell loop names the machine: pid() recognises it
+        if self.pid(name) is None:
+            raise LabError(f"{name}: the container did not start: {self.console_tail(name)}")
+
+    def console_tail(self, name: str, lines: int = 5) -> str:
+        try:
+            text = (self.host_dir(name) / "console.log").read_text(errors="replace")
+        except OSError:
+            return "(no console output)"
+        tail = [ln.strip() for ln in text.splitlines() if ln.strip()][-lines:]
+        return " | ".join(tail) or "(no console output)"
+
+    def wait_ready(self, name: str, timeout: float | None = None) -> str:
+        """Wait until sshd answers with the expected host key and systemd reports running/degraded."""
+        timeout = self.s.boot_timeout if timeout is None else timeout
+        addr = self.addresses()[name]
+        deadline = time.monotonic() + timeout
+        last = "no answer on port 22"
+        while time.monotonic() < deadline:
+            if not self.is_running(name):
+                raise LabError(f"{name}: the container stopped while booting: {self.console_tail(name)}")
+            try:
+                with socket.create_connection((addr, 22), timeout=1):
+                    pass
+            except OSError as exc:
+                last = f"port 22: {exc.strerror or exc}"
+                time.sleep(0.1)
+                continue
+            try:
+                left = max(1, int(deadline - time.monotonic()))
+                rc, out = self.ssh(name, f"timeout {left} systemctl is-system-running --wait; "
+                                         "systemctl --failed --plain --no-legend", timeout=left + 5)
+            except LabError as exc:
+                last = str(exc)
+                time.sleep(0.3)
+                continue
+            state = out.split()[0] if out.split() else ""
+            if state == "running":
+                return "running"
+            if state == "degraded":
+                failed = [ln.split()[0] for ln in out.splitlines()[1:] if ln.strip()]
+                return f"degraded (failed: {', '.join(failed)})"
+            last = f"systemd reports {state or 'nothing'}"
+            time.sleep(0.3)
+        raise LabError(f"{name}: not ready after {timeout:.0f}s ({last}); console: {self.console_tail(name)}")
+
+    def ssh(self, name: str, command: str, timeout: float = 30) -> tuple[int, str]:
+        """Run a command as root on a lab host over SSH, checking its host key."""
+        import paramiko
+
+        addr = self.addresses()[name]
+        client = paramiko.SSHClient()
+        kind, blob = self.host_key(name).split()[:2]
+        client.get_host_keys().add(addr, kind, paramiko.PKey.from_type_string(kind, base64.b64decode(blob)))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(addr, username="root", key_filename=str(self.s.key_file), timeout=5,
+                           banner_timeout=5, auth_timeout=5, look_for_keys=False, allow_agent=False)
+            _, stdout, _ = client.exec_command(command, timeout=timeout)
+            out = stdout.read().decode(errors="replace")
+            return stdout.channel.recv_exit_status(), out
+        except (paramiko.SSHException, OSError) as exc:
+            raise LabError(f"{name}: ssh: {exc}") from None
+        finally:
+            client.close()
+
+    # commands
+    def up(self, names: list[str]) -> None:
+        names = [check_name(n) for n in names]
+        self.preflight()
+        image = self.ensure_image()
+        client_pub = self.ensure_client_key()
+        self.ensure_bridge()
+        taken = self.addresses()
+        for name in names:
+            if name not in taken:
+                addr = allocate_address(name, taken, self.s.subnet)
+                self.host_dir(name).mkdir(parents=True, exist_ok=True)
+                write_text(self.host_dir(name) / "address", addr + "\n")
+                taken[name] = addr
+        started = []
+        for name in names:
+            self._prepare(name, image, client_pub)
+            if self.is_running(name):
+                say(f"lab: {name} is already running ({taken[name]})")
+                continue
+            self._start(name)
+            started.append(name)
+        self.write_client_files()
+        with ThreadPoolExecutor(max_workers=max(1, len(started))) as pool:
+            results = dict(zip(started, pool.map(self._ready_or_error, started)))
+        errors = [r for r in results.values() if isinstance(r, LabError)]
+        for name, r in results.items():
+            if not isinstance(r, LabError):
+                say(f"lab: {name} is up at {taken[name]} ({r}); ssh -F {self._rel(self.s.ssh_config)} {name}")
+        if errors:
+            raise LabError("; ".join(str(e) for e in errors))
+
+    def _ready_or_error(self, name: str):
+        try:
+            return self.wait_ready(name)
+        except LabError as exc:
+            return exc
+
+    def _rel(self, p: Path) -> str:
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+
+    def _stop(self, name: str) -> None:
+        pid = self.pid(name)
+        if pid is not None:
+            children = child_pids(pid)
+            for child in children:  # SIGTERM to systemd-nspawn: an orderly poweroff of the container
+                try:
+                    os.kill(child, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            if not children:
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + self.s.stop_timeout
+            while self.is_running(name) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self.is_running(name):
+                say(f"lab: {name} did not power off within {self.s.stop_timeout:.0f}s; killing it")
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                for child in children:
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                deadline = time.monotonic() + 10
+                while pid_alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+        if self.is_mounted(name):
+            root = str(self.host_dir(name) / "root")
+            if run(["umount", root], check=False).returncode != 0:
+                run(["umount", "--lazy", root])
+        for g in cgroup_dirs(name):
+            remove_cgroup(g)
+        veth = f"vb-{name}"[:15]
+        if run(["ip", "link", "show", veth], check=False).returncode == 0:
+            run(["ip", "link", "delete", veth], check=False)
+        (self.host_dir(name) / "pid").unlink(missing_ok=True)
+
+    def down(self, names: list[str] | None, purge: bool = False) -> None:
+        self.preflight()
+        names = [check_name(n) for n in names] if names else self.known()
+        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+            list(pool.map(self._stop, names))
+        for name in names:
+            if purge:
+                shutil.rmtree(self.host_dir(name), ignore_errors=True)
+            say(f"lab: {name} is down" + (" and its files are gone" if purge else ""))
+        if not any(self.is_running(n) for n in self.known()):
+            self.drop_bridge()
+        self.write_client_files()
+
+    def reset(self, names: list[str]) -> None:
+        names = [check_name(n) for n in names]
+        self.preflight()
+        for name in names:
+            self._stop(name)
+            for sub in ("upper", "work"):
+                shutil.rmtree(self.host_dir(name) / sub, ignore_errors=True)
+            (self.host_dir(name) / "console.log").unlink(missing_ok=True)
+        self.up(names)
+
+    def reboot(self, name: str, timeout: float | None = None) -> None:
+        check_name(name)
+        if not self.is_running(name):
+            raise LabError(f"{name} is not running: python -m provision.lab up {name}")
+        rc, before = self.ssh(name, "cat /proc/sys/kernel/random/boot_id")
+        # the host's own systemd reboots it; the supervisor boots the container again
+        self.ssh(name, "systemctl reboot", timeout=10)
+        deadline = time.monotonic() + (self.s.boot_timeout if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            try:
+                rc, after = self.ssh(name, "cat /proc/sys/kernel/random/boot_id", timeout=5)
+                if rc == 0 and after.strip() and after.strip() != before.strip():
+                    say(f"lab: {name} rebooted: {self.wait_ready(name, max(1, deadline - time.monotonic()))}")
+                    return
+            except LabError:
+                pass
+            time.sleep(0.2)
+        raise LabError(f"{name}: did not come back from the reboot; console: {self.console_tail(name)}")
+
+    def status(self) -> str:
+        image = self.image_dir()
+        lines = [
+            f"image   {image} ({'built' if (image / '.kthw-image').exists() else 'not built'})",
+            f"bridge  {self.s.bridge} {self.s.gateway}/{self.s.subnet.prefixlen} "
+            f"({'up' if run(['ip', 'link', 'show', self.s.bridge], check=False).returncode == 0 else 'absent'})",
+            f"{'HOST':<16}{'ADDRESS':<16}{'STATE':<10}PID",
+        ]
+        for name, addr in self.addresses().items():
+            pid = self.pid(name)
+            lines.append(f"{name:<16}{addr:<16}{'running' if pid else 'stopped':<10}{pid or '-'}")
+        return "\n".join(lines)
+
+
+def run(cmd: list[str], check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{' '.join(cmd)}: no answer within {timeout:.0f}s") from None
+    if check and proc.returncode != 0:
+        raise LabError(f"{' '.join(cmd)} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[:300]}")
+    return proc
+
+
+def cgroup_dirs(name: str) -> list[Path]:
+    """The cgroups a host's container runs in, one per mounted hierarchy that systemd uses."""
+    base = Path("/sys/fs/cgroup")
+    if (base / "cgroup.controllers").exists():  # unified hierarchy only
+        return [base / "kthw-lab" / name]
+    return [p / "kthw-lab" / name for p in (base / "systemd", base / "unified") if (p / "cgroup.procs").exists()]
+
+
+def remove_cgroup(path: Path) -> None:
+    """Remove a cgroup and the empty ones below it, deepest first."""
+    if not path.is_dir():
+        return
+    for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            sub.rmdir()
+        except OSError:
+            pass
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m provision.lab", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="boot lab hosts (default: server)")
+    p.add_argument("hosts", nargs="*", default=["server"])
+    p = sub.add_parser("down", help="shut lab hosts down (default: all)")
+    p.add_argument("hosts", nargs="*")
+    p.add_argument("--purge", action="store_true", help="also delete the hosts' files and keys")
+    p = sub.add_parser("reset", help="back to a freshly installed host")
+    p.add_argument("hosts", nargs="*", default=["server"])
+    p = sub.add_parser("reboot", help="reboot a host; its files survive")
+    p.add_argument("host")
+    sub.add_parser("status", help="what the lab has")
+    sub.add_parser("image", help="build the base image if needed")
+    args = parser.parse_args(argv)
+    lab = Lab()
+    try:
+        if args.command == "up":
+            lab.up(args.hosts)
+        elif args.command == "down":
+            lab.down(args.hosts, purge=args.purge)
+        elif args.command == "reset":
+            lab.reset(args.hosts)
+        elif args.command == "reboot":
+            lab.reboot(args.host)
+        elif args.command == "image":
+            lab.preflight(need_build=True)
+            say(f"lab: image {lab.ensure_image()}")
+        else:
+            print(lab.status())
+    except LabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

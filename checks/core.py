@@ -1,0 +1,119 @@
+"""What a check is, what it produces, and the one failure format used everywhere.
+
+A check keeps its requirement (``what``), the command that produced the evidence and the
+remediation (the exact command that fixes it) together. A failed check reads:
+
+    what:     the data directory /var/lib/etcd has mode 0700
+    expected: 0700
+    found:    0755
+    evidence: $ stat -c '%a %U %G %F' -- /var/lib/etcd  (exit 0)
+              755 root root directory
+    fix:      chmod 700 /var/lib/etcd
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+DEFAULT_TIMEOUT = 20  # seconds; every remote command is bounded
+SECRET = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
+)
+
+
+def redact(text: str) -> str:
+    """Private keys never appear in evidence, whatever a command printed."""
+    return SECRET.sub("[private key redacted]", text)
+
+
+@dataclass
+class Evidence:
+    """A command that was run on the host and what it returned."""
+
+    command: str
+    rc: int | None
+    stdout: str = ""
+    stderr: str = ""
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc == 124
+
+    def render(self, limit: int = 40) -> str:
+        head = f"$ {self.command}  (exit {self.rc if self.rc is not None else '-'})"
+        if self.timed_out:
+            head += "  [timed out]"
+        body = []
+        for stream in (self.stdout, self.stderr):
+            lines = redact(stream).rstrip("\n").splitlines()
+            if len(lines) > limit:
+                lines = lines[: limit // 2] + [f"... ({len(lines) - limit} lines cut) ..."] + lines[-limit // 2 :]
+            body += lines
+        if self.note:
+            body.append(f"({self.note})")
+        return "\n".join([head] + body)
+
+
+@dataclass
+class Result:
+    """The outcome of one check."""
+
+    what: str
+    ok: bool
+    expected: str
+    found: str
+    evidence: list[Evidence] = field(default_factory=list)
+    fix: str = ""
+    see: str = ""
+
+    def render(self) -> str:
+        return render_failure(self.what, self.expected, self.found, self.evidence, self.fix, self.see)
+
+
+def _block(label: str, text: str) -> list[str]:
+    lines = str(text).splitlines() or [""]
+    pad = " " * (len(label) + 2)
+    return [f"{label}: {lines[0]}"] + [pad + ln for ln in lines[1:]]
+
+
+def render_failure(what: str, expected: str, found: str, evidence: list[Evidence], fix: str, see: str = "") -> str:
+    out = _block("what    ", what) + _block("expected", expected) + _block("found   ", found)
+    if evidence:
+        out += _block("evidence", "\n".join(e.render() for e in evidence))
+    if fix:
+        out += _block("fix     ", fix)
+    if see:
+        out += _block("see     ", see)
+    return "\n".join(out)
+
+
+class CheckFailure(AssertionError):
+    """A check that did not hold; ``str()`` is the one failure format."""
+
+    def __init__(self, result: Result):
+        self.result = result
+        super().__init__(result.render())
+
+
+class PreconditionFailure(CheckFailure):
+    """The check could not be made (e.g. no etcdctl): one line says why, no traceback."""
+
+
+def require(result: Result) -> Result:
+    """Raise :class:`CheckFailure` unless the check holds."""
+    __tracebackhide__ = True
+    if not result.ok:
+        raise CheckFailure(result)
+    return result
+
+
+def quote_command(template: str, *args: object) -> str:
+    """testinfra's convention: ``"stat -c %%a -- %s", path`` with each argument shell-quoted."""
+    return template % tuple(shlex.quote(str(a)) for a in args) if args else template

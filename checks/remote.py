@@ -1,0 +1,74 @@
+"""Run commands on a target host, each one bounded in time, and keep what they returned as evidence."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+
+import paramiko
+
+from checks.core import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result, quote_command
+
+
+class Remote:
+    """A testinfra host seen through commands that always end."""
+
+    def __init__(self, host, timeout: int = DEFAULT_TIMEOUT):
+        self.host = host
+        self.timeout = timeout
+        self.history: list[Evidence] = []
+
+    @property
+    def name(self) -> str:
+        return self.host.backend.get_pytest_id() if hasattr(self.host.backend, "get_pytest_id") else str(self.host)
+
+    def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
+        """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``."""
+        command = quote_command(template, *args)
+        limit = timeout or self.timeout
+        wrapped = f"timeout -k 2 {int(limit)} sh -c {shlex.quote(command)}"
+        try:
+            out = self.host.run(wrapped)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise PreconditionFailure(connection_result(self.host, exc)) from None
+        ev = Evidence(command, out.rc, out.stdout, out.stderr)
+        if out.rc == 124:
+            ev.note = f"killed after {limit}s"
+        self.history.append(ev)
+        return ev
+
+    def read(self, path: str, timeout: int | None = None) -> Evidence:
+        return self.run("cat -- %s", path, timeout=timeout)
+
+
+def describe_connection_error(exc: BaseException) -> str:
+    """One line for why an SSH connection failed."""
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return (
+            f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
+            f"got {exc.key.get_base64()[:16]}...): refusing to connect"
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        return f"authentication failed ({exc})"
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return f"unknown host key: {exc}; add the host's key to known_hosts (ssh-keyscan is not verification)"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "no answer within the connection timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is sshd running?)"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name ({exc.strerror})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def connection_result(host, exc: BaseException) -> Result:
+    name = getattr(host.backend, "hostname", None) or getattr(getattr(host.backend, "host", None), "name", "?")
+    return Result(
+        what=f"SSH connection to {name}",
+        ok=False,
+        expected="the host answers over SSH with a known host key",
+        found=describe_connection_error(exc),
+        fix=f"check that {name} is up and reachable: ssh {name} true",
+    )

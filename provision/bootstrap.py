@@ -1,0 +1,259 @@
+"""Carry out the etcd step on a host, idempotently, over the SSH connection the checks use.
+
+What the tutorial does by hand (scp to root's home, mv to /usr/local/bin, mkdir, chmod 700, cp the
+certificates, mv the unit, daemon-reload, enable, start), with every action reported as ok (nothing
+to do), changed or failed, with its command and output. A second run changes nothing and does not
+restart etcd. The data directory is created when missing and never deleted.
+
+    python -m provision.bootstrap [--hosts HOST,...] [--ssh-config FILE] [--etcd-set KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import posixpath
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from checks.core import CheckFailure, Evidence
+from checks.remote import Remote
+from provision.binaries import Binaries
+from provision.model import Member
+from provision.render import render_unit
+
+OK, CHANGED, FAILED = "ok", "changed", "failed"
+
+
+@dataclass
+class Action:
+    name: str
+    status: str
+    evidence: list[Evidence] = field(default_factory=list)
+    detail: str = ""
+
+    def line(self) -> str:
+        cmd = self.evidence[-1].command if self.evidence else ""
+        return f"{self.status:<8} {self.name}" + (f"  ({self.detail})" if self.detail else "") + (
+            f"\n         $ {cmd}" if self.status != OK and cmd else ""
+        )
+
+
+class BootstrapError(RuntimeError):
+    def __init__(self, action: Action):
+        self.action = action
+        ev = "\n".join(e.render() for e in action.evidence[-2:])
+        super().__init__(f"bootstrap failed at '{action.name}': {action.detail}\n{ev}")
+
+
+@dataclass
+class Artifact:
+    """A file the step puts on the host."""
+
+    name: str  # staging name in the login user's home
+    target: str
+    mode: int
+    data: bytes | None = None
+    path: Path | None = None
+    restarts_etcd: bool = False
+
+    def content(self) -> bytes:
+        if self.data is None:
+            assert self.path is not None
+            self.data = self.path.read_bytes()
+        return self.data
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content()).hexdigest()
+
+
+def artifacts(member: Member, binaries: Binaries, certs: dict[str, Path]) -> list[Artifact]:
+    out = [
+        Artifact("etcd", member.etcd_path, member.modes.binary, path=binaries.etcd, restarts_etcd=True),
+        Artifact("etcdctl", member.etcdctl_path, member.modes.binary, path=binaries.etcdctl),
+    ]
+    for name in member.certificates:
+        mode = member.modes.key if name == member.server_key else member.modes.cert
+        out.append(Artifact(name, member.config_file(name), mode, path=certs[name]))
+    out.append(
+        Artifact(member.unit_name, member.unit_path, member.modes.unit, data=render_unit(member).encode())
+    )
+    return out
+
+
+class Bootstrap:
+    def __init__(
+        self,
+        remote: Remote,
+        member: Member,
+        binaries: Binaries,
+        certs: dict[str, Path],
+        progress: Callable[[Action], None] | None = None,
+    ):
+        self.r = remote
+        self.m = member
+        self.binaries = binaries
+        self.certs = certs
+        self.progress = progress or (lambda a: None)
+        self.actions: list[Action] = []
+
+    def _done(self, action: Action) -> Action:
+        self.actions.append(action)
+        self.progress(action)
+        if action.status == FAILED:
+            raise BootstrapError(action)
+        return action
+
+    def _sftp(self):
+        client = getattr(self.r.host.backend, "client", None)
+        if client is None or not hasattr(client, "open_sftp"):
+            raise BootstrapError(Action("open SFTP", FAILED, detail="bootstrap needs the paramiko backend (SSH)"))
+        return client.open_sftp()
+
+    # ----- the actions -------------------------------------------------------------------
+    def run(self) -> list[Action]:
+        start = time.monotonic()
+        probe = self.r.run("id -u; command -v systemctl")
+        if probe.rc != 0 or probe.stdout.split()[:1] != ["0"]:
+            self._done(Action("root and systemd on the host", FAILED, [probe],
+                              "commands must run as root (log in as root, or --sudo) on a systemd host"))
+        arts = artifacts(self.m, self.binaries, self.certs)
+        sftp = self._sftp()
+        try:
+            home = sftp.normalize(".")
+            self.directories()
+            done = [(art, self.install(art, sftp, home)) for art in arts]
+        finally:
+            sftp.close()
+        changed = [art for art, action in done if action.status == CHANGED]
+        unit_changed = any(art.target == self.m.unit_path for art in changed)
+        restart = unit_changed or any(art.restarts_etcd for art in changed)
+        self.daemon_reload(unit_changed)
+        self.enable()
+        self.start(restart)
+        self.progress(Action(f"bootstrap finished in {time.monotonic() - start:.1f}s", OK))
+        return self.actions
+
+    def directories(self) -> None:
+        m = self.m
+        ev = self.r.run("stat -c '%%a %%n' -- %s %s", m.config_dir, m.data_dir)
+        found = dict(reversed(line.split(" ", 1)) for line in ev.stdout.splitlines() if " " in line)
+        if m.config_dir in found and m.data_dir in found:
+            self._done(Action(f"mkdir -p {m.config_dir} {m.data_dir}", OK))
+        else:
+            mk = self.r.run("mkdir -p -- %s %s", m.config_dir, m.data_dir)
+            self._done(Action(f"mkdir -p {m.config_dir} {m.data_dir}", CHANGED if mk.ok else FAILED, [ev, mk]))
+        want = f"{m.modes.data_dir:o}"
+        if found.get(m.data_dir) == want:
+            self._done(Action(f"chmod {want} {m.data_dir}", OK))
+        else:
+            ch = self.r.run("chmod %s -- %s", want, m.data_dir)
+            self._done(Action(f"chmod {want} {m.data_dir}", CHANGED if ch.ok else FAILED, [ch]))
+
+    def install(self, art: Artifact, sftp, home: str) -> Action:
+        name = f"install {art.target} ({art.mode:04o})"
+        want_mode = f"{art.mode:o}"
+        ev = self.r.run("sha256sum -- %s && stat -c '%%a %%U:%%G' -- %s", art.target, art.target)
+        lines = ev.stdout.split("\n")
+        if ev.ok and lines[0].split()[:1] == [art.sha256()]:
+            mode_owner = lines[1].split() if len(lines) > 1 else []
+            if mode_owner == [want_mode, "root:root"]:
+                return self._done(Action(name, OK))
+            fix = self.r.run("chown root:root -- %s && chmod %s -- %s", art.target, want_mode, art.target)
+            return self._done(Action(name, CHANGED if fix.ok else FAILED, [ev, fix], "mode/owner"))
+        staging = posixpath.join(home, art.name)
+        try:
+            with sftp.open(staging, "wb") as fh:
+                fh.set_pipelined(True)
+                fh.write(art.content())
+        except OSError as exc:
+            return self._done(Action(name, FAILED, [ev], f"upload to {staging}: {exc}"))
+        # install beside the target, then rename over it: atomic, and a running binary is replaced
+        # without "text file busy"; the staging copy in the home directory is moved away like the tutorial's mv
+        tmp = f"{art.target}.kthw-new"
+        inst = self.r.run(
+            "install -o root -g root -m %s -- %s %s && mv -f -- %s %s && rm -f -- %s",
+            want_mode, staging, tmp, tmp, art.target, staging,
+        )
+        return self._done(Action(name, CHANGED if inst.ok else FAILED, [inst], "uploaded"))
+
+    def daemon_reload(self, unit_changed: bool) -> None:
+        ev = self.r.run("systemctl show -p NeedDaemonReload --value -- %s", self.m.unit_name)
+        if not unit_changed and ev.stdout.strip() != "yes":
+            self._done(Action("systemctl daemon-reload", OK))
+            return
+        rl = self.r.run("systemctl daemon-reload", timeout=60)
+        self._done(Action("systemctl daemon-reload", CHANGED if rl.ok else FAILED, [rl]))
+
+    def enable(self) -> None:
+        ev = self.r.run("systemctl is-enabled -- %s", self.m.service)
+        if ev.stdout.strip() == "enabled":
+            self._done(Action(f"systemctl enable {self.m.service}", OK))
+            return
+        en = self.r.run("systemctl enable -- %s", self.m.service, timeout=60)
+        self._done(Action(f"systemctl enable {self.m.service}", CHANGED if en.ok else FAILED, [en]))
+
+    def start(self, restart: bool) -> None:
+        svc = self.m.service
+        active = self.r.run("systemctl is-active -- %s", svc).stdout.strip() == "active"
+        if active and not restart:
+            self._done(Action(f"systemctl start {svc}", OK))
+            return
+        verb = "restart" if active else "start"
+        ev = self.r.run("systemctl %s -- %s", verb, svc, timeout=90)
+        if not ev.ok:
+            journal = self.r.run("journalctl -u %s -n 20 --no-pager -o cat", svc)
+            self._done(Action(f"systemctl {verb} {svc}", FAILED, [ev, journal], "etcd did not start"))
+        self._done(Action(f"systemctl {verb} {svc}", CHANGED, [ev]))
+
+
+def report(actions: list[Action]) -> str:
+    counts = {s: sum(a.status == s for a in actions) for s in (OK, CHANGED, FAILED)}
+    return "\n".join(a.line() for a in actions) + "\n" + ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    import testinfra
+
+    from provision import certs as certs_mod
+    from provision import ssh
+    from provision.binaries import BinariesError, ensure
+    from provision.model import ModelError, load
+
+    parser = argparse.ArgumentParser(prog="python -m provision.bootstrap", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hosts", default="server", help="comma-separated hosts (default: server)")
+    parser.add_argument("--ssh-config", default=None, help="SSH config (default: .lab/ssh_config if it exists)")
+    parser.add_argument("--ssh-identity-file", default=None)
+    parser.add_argument("--sudo", action="store_true", help="run commands with sudo")
+    parser.add_argument("--etcd-config", default=None)
+    parser.add_argument("--etcd-set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--etcd-binaries", default=None, help="directory in KTHW's layout (default: downloads/)")
+    parser.add_argument("--certs-dir", default=None, help="ca.crt, kube-api-server.key/.crt (default: lab's)")
+    args = parser.parse_args(argv)
+    ssh.install()
+    root = Path(__file__).resolve().parent.parent
+    ssh_config = args.ssh_config or (str(root / ".lab/ssh_config") if (root / ".lab/ssh_config").exists() else None)
+    failed = 0
+    for name in [h for h in args.hosts.split(",") if h]:
+        try:
+            member = load(args.etcd_config, args.etcd_set, name=name.split("@")[-1].split(":")[0])
+            binaries = ensure("debian", Path(args.etcd_binaries) if args.etcd_binaries else None)
+            certs = certs_mod.ensure(member, Path(args.certs_dir) if args.certs_dir else None)
+            host = testinfra.get_host(f"paramiko://{name}", ssh_config=ssh_config,
+                                      ssh_identity_file=args.ssh_identity_file, sudo=args.sudo)
+            print(f"== {name}")
+            Bootstrap(Remote(host), member, binaries, certs, progress=lambda a: print(a.line(), flush=True)).run()
+        except (ModelError, BinariesError, certs_mod.CertsError, BootstrapError) as exc:
+            print(f"bootstrap: {name}: error: {exc}", file=sys.stderr)
+            failed += 1
+        except CheckFailure as exc:
+            print(f"bootstrap: {name}: error: {exc.result.found}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -79,18 +79,17 @@ class Result:
 
 def _block(label: str, text: str) -> list[str]:
     lines = str(text).splitlines() or [""]
-    pad = " " * (len(label) + 2)
-    return [f"{label}: {lines[0]}"] + [pad + ln for ln in lines[1:]]
+    return [f"{label + ':':<10}{lines[0]}"] + [" " * 10 + ln for ln in lines[1:]]
 
 
 def render_failure(what: str, expected: str, found: str, evidence: list[Evidence], fix: str, see: str = "") -> str:
-    out = _block("what    ", what) + _block("expected", expected) + _block("found   ", found)
+    out = _block("what", what) + _block("expected", expected) + _block("found", found)
     if evidence:
         out += _block("evidence", "\n".join(e.render() for e in evidence))
     if fix:
-        out += _block("fix     ", fix)
+        out += _block("fix", fix)
     if see:
-        out += _block("see     ", see)
+        out += _block("see", see)
     return "\n".join(out)
 
 

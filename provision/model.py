@@ -138,10 +138,12 @@ class Member:
     def client_urls(self) -> list[str]:
         return split_urls(self.advertise_client_urls)
 
-    def listen_endpoints(self) -> list[tuple[str, int]]:
-        """(address, port) pairs etcd must listen on: its client and peer listen URLs."""
+    def listen_endpoints(self, role: str | None = None) -> list[tuple[str, int]]:
+        """(address, port) pairs etcd must listen on: its client and/or peer listen URLs."""
+        urls = {"client": self.listen_client_urls, "peer": self.listen_peer_urls}
+        chosen = [urls[role]] if role else list(urls.values())
         out = []
-        for url in split_urls(self.listen_client_urls) + split_urls(self.listen_peer_urls):
+        for url in [u for value in chosen for u in split_urls(value)]:
             parts = urlsplit(url)
             out.append((parts.hostname or "", parts.port or 0))
         return out

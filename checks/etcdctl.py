@@ -1,0 +1,180 @@
+"""Read etcdctl's output (3.4, 3.5 and 3.6; simple, table and JSON formats) into plain records.
+
+JSON IDs are decimal, table and simple IDs hex; JSON fields are omitempty (a false ``isLearner``
+is absent). ``endpoint status`` tables have 10 columns in 3.4/3.5 and 16 in 3.6.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+class ParseError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    id: str  # 16 hex digits
+    name: str
+    peer_urls: tuple[str, ...]
+    client_urls: tuple[str, ...]
+    is_learner: bool
+
+    @property
+    def status(self) -> str:
+        return "started" if self.name else "unstarted"
+
+
+@dataclass(frozen=True)
+class EndpointStatus:
+    endpoint: str
+    id: str
+    version: str
+    is_leader: bool
+    is_learner: bool
+    raft_term: int
+    raft_index: int
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    endpoint: str
+    healthy: bool
+    detail: str
+
+
+def hex_id(value: int | str) -> str:
+    """A member ID as etcdctl's tables print it: lower-case hex, 16 digits."""
+    if isinstance(value, str):
+        value = int(value, 16)
+    return f"{value:016x}"
+
+
+def _bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t not in ("true", "false"):
+        raise ParseError(f"expected true or false, found {text!r}")
+    return t == "true"
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    return tuple(u.strip() for u in text.split(",") if u.strip())
+
+
+def parse_table(text: str) -> list[dict[str, str]]:
+    """An etcdctl ``-w table`` (tablewriter) into rows keyed by upper-case header."""
+    rows = [ln for ln in text.splitlines() if ln.strip().startswith("|")]
+    if not rows:
+        raise ParseError("no table in the output")
+    split = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in rows]
+    header, body = split[0], split[1:]
+    for r in body:
+        if len(r) != len(header):
+            raise ParseError(f"a row has {len(r)} cells, the header {len(header)}")
+    return [dict(zip(header, r)) for r in body]
+
+
+# ----- member list ------------------------------------------------------------------------
+def members_simple(text: str) -> list[MemberInfo]:
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split(", ")]
+        if len(cells) < 5:
+            raise ParseError(f"member line has {len(cells)} fields: {line!r}")
+        learner = _bool(cells[5]) if len(cells) > 5 else False
+        out.append(MemberInfo(hex_id(cells[0]), cells[2], _urls(cells[3]), _urls(cells[4]), learner))
+    return out
+
+
+def members_table(text: str) -> list[MemberInfo]:
+    out = []
+    for row in parse_table(text):
+        try:
+            out.append(
+                MemberInfo(
+                    hex_id(row["ID"]), row["NAME"], _urls(row["PEER ADDRS"]), _urls(row["CLIENT ADDRS"]),
+                    _bool(row.get("IS LEARNER", "false")),
+                )
+            )
+        except KeyError as exc:
+            raise ParseError(f"member table has no {exc} column") from None
+    return out
+
+
+def members_json(text: str) -> list[MemberInfo]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"not JSON: {exc}") from None
+    out = []
+    for m in data.get("members", []):
+        out.append(
+            MemberInfo(
+                hex_id(int(m["ID"])), m.get("name", ""), tuple(m.get("peerURLs", ())),
+                tuple(m.get("clientURLs", ())), bool(m.get("isLearner", False)),
+            )
+        )
+    return out
+
+
+MEMBER_PARSERS = {"simple": members_simple, "table": members_table, "json": members_json}
+
+
+# ----- endpoint status ----------------------------------------------------------------------
+def status_table(text: str) -> list[EndpointStatus]:
+    out = []
+    for row in parse_table(text):
+        try:
+            out.append(
+                EndpointStatus(
+                    row["ENDPOINT"], hex_id(row["ID"]), row["VERSION"], _bool(row["IS LEADER"]),
+                    _bool(row.get("IS LEARNER", "false")), int(row["RAFT TERM"]), int(row["RAFT INDEX"]),
+                    tuple(e for e in [row.get("ERRORS", "")] if e),
+                )
+            )
+        except KeyError as exc:
+            raise ParseError(f"status table has no {exc} column") from None
+    return out
+
+
+def status_json(text: str) -> list[EndpointStatus]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"not JSON: {exc}") from None
+    out = []
+    for item in data:
+        st = item["Status"]
+        member = int(st["header"]["member_id"])
+        out.append(
+            EndpointStatus(
+                item["Endpoint"], hex_id(member), st.get("version", ""), int(st.get("leader", 0)) == member,
+                bool(st.get("isLearner", False)), int(st.get("raftTerm", 0)), int(st.get("raftIndex", 0)),
+                tuple(st.get("errors", ()) or ()),
+            )
+        )
+    return out
+
+
+# ----- endpoint health ----------------------------------------------------------------------
+def health_text(text: str) -> list[EndpointHealth]:
+    """``127.0.0.1:2379 is healthy: successfully committed proposal: took = 1.7ms`` (or unhealthy)."""
+    out = []
+    for line in text.splitlines():
+        if " is healthy" in line or " is unhealthy" in line:
+            endpoint, _, rest = line.partition(" is ")
+            out.append(EndpointHealth(endpoint.strip(), rest.startswith("healthy"), rest.strip()))
+    return out
+
+
+def health_json(text: str) -> list[EndpointHealth]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"not JSON: {exc}") from None
+    return [EndpointHealth(d["endpoint"], bool(d.get("health")), d.get("error") or d.get("took", "")) for d in data]

@@ -1,0 +1,209 @@
+"""What etcdctl says about the member: member list, endpoint status, endpoint health, a round trip."""
+
+from __future__ import annotations
+
+import secrets
+
+from checks.core import Evidence, PreconditionFailure, Result
+from checks.etcdctl import (
+    MEMBER_PARSERS, EndpointStatus, MemberInfo, ParseError, health_json, status_json, status_table,
+)
+from checks.remote import Remote
+from provision.binaries import BinariesError, etcd_version
+from provision.model import TUTORIAL_URL, Member
+
+SEE = TUTORIAL_URL + "#verification"
+FORMAT_ARGS = {"simple": "", "table": "-w table", "json": "-w json"}
+
+
+def moved_data_fix(member: Member) -> str:
+    d = member.data_dir
+    return (
+        f"the data in {d} belongs to another configuration; keep it aside and start fresh: "
+        f"systemctl stop {member.service} && mv {d} {d}.old && mkdir -p {d} && chmod {member.modes.data_dir:o} {d} "
+        f"&& systemctl start {member.service}"
+    )
+
+
+def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20) -> Evidence:
+    """Run etcdctl against the member's client URL; a missing etcdctl is a precondition failure."""
+    ev = remote.run(
+        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=3s --command-timeout=8s {args}",
+        member.etcdctl_path, member.endpoint, timeout=timeout,
+    )
+    if ev.rc in (126, 127):
+        raise PreconditionFailure(Result(
+            f"etcdctl {args.split()[0] if args else ''}".strip(), False, f"{member.etcdctl_path} runs",
+            f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}", [ev],
+            f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}", TUTORIAL_URL + "#install-the-etcd-binaries",
+        ))
+    return ev
+
+
+def unreachable(member: Member, ev: Evidence, what: str) -> Result:
+    return Result(
+        what, False, f"etcdctl gets an answer from {member.endpoint}", f"etcdctl failed (exit {ev.rc})", [ev],
+        f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", SEE,
+    )
+
+
+def list_members(remote: Remote, member: Member, fmt: str) -> tuple[Evidence, list[MemberInfo] | None, str]:
+    """(evidence, members or None, why not)."""
+    ev = etcdctl(remote, member, f"member list {FORMAT_ARGS[fmt]}")
+    if not ev.ok:
+        return ev, None, f"etcdctl failed (exit {ev.rc})"
+    try:
+        return ev, MEMBER_PARSERS[fmt](ev.stdout), ""
+    except ParseError as exc:
+        return ev, None, f"cannot read the output: {exc}"
+
+
+def _listed(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member, what: str) -> Result | None:
+    if members is None:
+        r = unreachable(member, ev, what)
+        r.found = why
+        return r
+    return None
+
+
+def one_member(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+    what = "the cluster has exactly one member"
+    if (r := _listed(ev, members, why, member, what)) is not None:
+        return r
+    names = ", ".join(m.name or "(unstarted)" for m in members)
+    return Result(what, len(members) == 1, "1 member", f"{len(members)} members: {names}", [ev],
+                  moved_data_fix(member), SEE)
+
+
+def _only(members: list[MemberInfo]) -> MemberInfo | None:
+    return members[0] if len(members) == 1 else None
+
+
+def named_and_started(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+    what = f"the member is named {member.name} and started"
+    if (r := _listed(ev, members, why, member, what)) is not None:
+        return r
+    m = _only(members)
+    found = f"{m.name or '(no name)'}, {m.status}" if m else f"{len(members)} members"
+    ok = m is not None and m.name == member.name and m.status == "started"
+    fix = (f"set --name {member.name} and --initial-cluster {member.initial_cluster} in {member.unit_path}, "
+           f"systemctl daemon-reload; then {moved_data_fix(member)}")
+    return Result(what, ok, f"{member.name}, started", found, [ev], fix, SEE)
+
+
+def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+    what = "the member advertises the configured peer and client URLs"
+    if (r := _listed(ev, members, why, member, what)) is not None:
+        return r
+    m = _only(members)
+    want = (sorted(member.peer_urls), sorted(member.client_urls))
+    found = (sorted(m.peer_urls), sorted(m.client_urls)) if m else None
+    return Result(
+        what, found == want, f"peer {', '.join(want[0])}; client {', '.join(want[1])}",
+        f"peer {', '.join(found[0])}; client {', '.join(found[1])}" if found else f"{len(members)} members",
+        [ev],
+        f"set --initial-advertise-peer-urls {member.initial_advertise_peer_urls} and --advertise-client-urls "
+        f"{member.advertise_client_urls}; peer URLs are stored in the data: {moved_data_fix(member)}",
+        SEE,
+    )
+
+
+def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+    what = "the member is a voting member, not a learner"
+    if (r := _listed(ev, members, why, member, what)) is not None:
+        return r
+    m = _only(members)
+    return Result(what, m is not None and not m.is_learner, "is learner: false",
+                  f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members", [ev],
+                  f"etcdctl member promote {m.id if m else '<ID>'}", SEE)
+
+
+def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+    what = "the member ID is the one etcd derives from the peer URLs and cluster token"
+    if (r := _listed(ev, members, why, member, what)) is not None:
+        return r
+    m = _only(members)
+    want = member.member_id()
+    return Result(what, m is not None and m.id == want, want, m.id if m else f"{len(members)} members", [ev],
+                  moved_data_fix(member), SEE)
+
+
+# ----- endpoint status and health ------------------------------------------------------------
+def endpoint_status(remote: Remote, member: Member) -> tuple[list[Evidence], EndpointStatus | None, str]:
+    ev = etcdctl(remote, member, "endpoint status -w json")
+    table = etcdctl(remote, member, "endpoint status -w table")  # what a student sees, as evidence
+    if not ev.ok:
+        return [ev], None, f"etcdctl failed (exit {ev.rc})"
+    try:
+        statuses = status_json(ev.stdout)
+        if table.ok:
+            status_table(table.stdout)  # the table must read too (3.4/3.5: 10 columns, 3.6: 16)
+    except (ParseError, KeyError, ValueError) as exc:
+        return [table, ev], None, f"cannot read the output: {exc}"
+    if len(statuses) != 1:
+        return [table, ev], None, f"{len(statuses)} endpoints answered"
+    return [table, ev], statuses[0], ""
+
+
+def leader(remote: Remote, member: Member) -> Result:
+    evidence, st, why = endpoint_status(remote, member)
+    what = "the member is the leader"
+    if st is None:
+        return Result(what, False, "IS LEADER true", why, evidence, f"systemctl status {member.service}", SEE)
+    return Result(what, st.is_leader, "IS LEADER true", f"IS LEADER {str(st.is_leader).lower()}", evidence,
+                  f"a single member leads itself: journalctl -u {member.service} -n 50 --no-pager", SEE)
+
+
+def no_errors(remote: Remote, member: Member) -> Result:
+    evidence, st, why = endpoint_status(remote, member)
+    what = "endpoint status reports no errors"
+    if st is None:
+        return Result(what, False, "ERRORS empty", why, evidence, f"systemctl status {member.service}", SEE)
+    return Result(what, not st.errors, "ERRORS empty", "; ".join(st.errors) or "none", evidence,
+                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+
+
+def version_matches(remote: Remote, member: Member, expected: str | None = None) -> Result:
+    """The running etcd's version equals the installed binary's (and the provisioned one's, when known)."""
+    evidence, st, why = endpoint_status(remote, member)
+    binary = remote.run("%s --version", member.etcd_path)
+    evidence.append(binary)
+    what = "the running etcd is the installed binary's version"
+    try:
+        installed = etcd_version(binary.stdout)
+    except BinariesError:
+        installed = ""
+    want = expected or installed or "the installed binary's version"
+    if st is None:
+        return Result(what, False, want, why, evidence, f"systemctl restart {member.service}", SEE)
+    ok = bool(installed) and st.version == installed and (expected is None or installed == expected)
+    found = f"running {st.version}, installed {installed or '(unknown)'}"
+    fix = f"systemctl restart {member.service}" if installed and st.version != installed else (
+        f"install etcd {expected} to {member.etcd_path} and restart {member.service}")
+    return Result(what, ok, want, found, evidence, fix, SEE)
+
+
+def healthy(remote: Remote, member: Member) -> Result:
+    ev = etcdctl(remote, member, "endpoint health -w json")
+    what = f"{member.endpoint} is healthy"
+    try:
+        health = health_json(ev.stdout) if ev.stdout.strip() else []
+    except (ParseError, KeyError) as exc:
+        health, ev.note = [], f"cannot read the output: {exc}"
+    ok = ev.ok and len(health) == 1 and health[0].healthy
+    found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'} ({h.detail})" for h in health)
+    return Result(what, ok, "healthy: committed a proposal", found or f"no answer (exit {ev.rc})", [ev],
+                  f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50", SEE)
+
+
+def round_trip(remote: Remote, member: Member) -> Result:
+    """put, get and delete a key of the suite's own (the only write the suite makes to etcd)."""
+    key = f"/kthw-etcd-suite/check-{secrets.token_hex(4)}"
+    value = secrets.token_hex(8)
+    put = etcdctl(remote, member, f"put {key} {value}")
+    get = etcdctl(remote, member, f"get {key} --print-value-only")
+    delete = etcdctl(remote, member, f"del {key}")
+    ok = put.ok and put.stdout.strip() == "OK" and get.ok and get.stdout.strip() == value and delete.stdout.strip() == "1"
+    found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
+    return Result("a key can be written, read back and deleted", ok, f"put: OK, get: {value}, del: 1", found,
+                  [put, get, delete], f"journalctl -u {member.service} -n 50 --no-pager", SEE)

@@ -1,0 +1,89 @@
+"""Where the etcd process listens: its own sockets (ss, by the PID systemd gives), not a port scan."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from checks.core import Result
+from checks.remote import Remote
+from checks.service import main_pid
+from checks.unit import unit_fix
+from provision.model import TUTORIAL_URL, Member
+
+SEE = TUTORIAL_URL + "#verification"
+
+
+@dataclass(frozen=True)
+class Listener:
+    address: str
+    port: int
+    pids: tuple[int, ...]
+    process: str
+
+
+def split_address(local: str) -> tuple[str, int]:
+    """``127.0.0.1:2379`` / ``[::1]:2379`` / ``*:2379`` / ``0.0.0.0%lo:2379`` → (address, port)."""
+    addr, _, port = local.rpartition(":")
+    addr = addr.strip("[]").split("%")[0]
+    return ("0.0.0.0" if addr == "*" else addr), int(port)
+
+
+def parse_ss(text: str) -> list[Listener]:
+    """``ss -Htlnp`` lines → listeners with the PIDs that own them."""
+    out = []
+    for line in text.splitlines():
+        cols = line.split()
+        if len(cols) < 5 or not cols[0].startswith("LISTEN"):
+            continue
+        address, port = split_address(cols[3])
+        users = " ".join(cols[5:])
+        pids = tuple(int(p) for p in re.findall(r"pid=(\d+)", users))
+        m = re.search(r'\(\("([^"]+)"', users)
+        out.append(Listener(address, port, pids, m.group(1) if m else ""))
+    return out
+
+
+def listeners(remote: Remote, member: Member):
+    pid_ev, pid = main_pid(remote, member)
+    ss_ev = remote.run("ss -Htlnp")
+    mine = [lst for lst in parse_ss(ss_ev.stdout) if pid and pid in lst.pids]
+    return [pid_ev, ss_ev], pid, mine, parse_ss(ss_ev.stdout)
+
+
+def listens_on(remote: Remote, member: Member, role: str) -> Result:
+    """etcd (the service's main PID) listens on the address and port of its client or peer URL."""
+    urls = member.listen_client_urls if role == "client" else member.listen_peer_urls
+    wanted = member.listen_endpoints(role)
+    evidence, pid, mine, everyone = listeners(remote, member)
+    have = {(lst.address, lst.port) for lst in mine}
+    missing = [f"{a}:{p}" for a, p in wanted if (a, p) not in have]
+    if not pid:
+        found = f"{member.service} has no main process"
+    elif missing:
+        others = [f"{lst.process or '?'} (pid {','.join(map(str, lst.pids))})" for lst in everyone
+                  if any((lst.address in (a, "0.0.0.0", "::")) and lst.port == p for a, p in wanted)]
+        found = f"not listening on {', '.join(missing)}" + (f"; taken by {', '.join(others)}" if others else "")
+    else:
+        found = ", ".join(f"{a}:{p}" for a, p in wanted)
+    fix = (f"free the port (ss -tlnp shows who holds it), then systemctl restart {member.service}"
+           if pid and missing else f"systemctl restart {member.service}; check --listen-{role}-urls: {unit_fix(member)}")
+    return Result(
+        f"etcd (pid {pid or '-'}) listens for {role}s on {urls}", bool(pid) and not missing,
+        ", ".join(f"{a}:{p}" for a, p in wanted), found, evidence, fix, SEE,
+    )
+
+
+def listens_nowhere_else(remote: Remote, member: Member) -> Result:
+    evidence, pid, mine, _ = listeners(remote, member)
+    wanted = set(member.listen_endpoints())
+    extra = sorted(f"{lst.address}:{lst.port}" for lst in mine if (lst.address, lst.port) not in wanted)
+    return Result(
+        "etcd listens on no other address or port", bool(pid) and not extra,
+        "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
+        ("also " + ", ".join(extra)) if extra else ("nothing else" if pid else f"{member.service} has no main process"),
+        evidence,
+        f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
+        + unit_fix(member),
+        SEE,
+    )

@@ -1,0 +1,46 @@
+"""The etcd service as systemd runs it: loaded, enabled, active (running); the journal is the evidence."""
+
+from __future__ import annotations
+
+from checks.core import Evidence, Result
+from checks.remote import Remote
+from checks.unit import show
+from provision.model import TUTORIAL_URL, Member
+
+SEE = TUTORIAL_URL + "#start-the-etcd-server"
+
+
+def journal(remote: Remote, member: Member, lines: int = 15) -> Evidence:
+    return remote.run("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
+
+
+def enabled(remote: Remote, member: Member) -> Result:
+    ev, props = show(remote, member)
+    state = props.get("UnitFileState", "")
+    return Result(
+        f"{member.unit_name} is enabled (starts at boot)", state == "enabled", "UnitFileState=enabled",
+        f"UnitFileState={state or '(none)'}", [ev], f"systemctl enable {member.service}", SEE,
+    )
+
+
+def running(remote: Remote, member: Member) -> Result:
+    ev, props = show(remote, member)
+    state = (props.get("LoadState"), props.get("ActiveState"), props.get("SubState"))
+    ok = state == ("loaded", "active", "running")
+    evidence = [ev] if ok else [ev, journal(remote, member)]
+    fix = f"systemctl start {member.service}; if it fails: journalctl -u {member.service} -n 50 --no-pager"
+    if props.get("LoadState") == "not-found":
+        fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
+    return Result(
+        f"{member.unit_name} is active (running)", ok, "LoadState=loaded ActiveState=active SubState=running",
+        "LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else ""),
+        evidence, fix, SEE,
+    )
+
+
+def main_pid(remote: Remote, member: Member) -> tuple[Evidence, int]:
+    ev = remote.run("systemctl show -p MainPID --value -- %s", member.unit_name)
+    try:
+        return ev, int(ev.stdout.strip() or 0)
+    except ValueError:
+        return ev, 0

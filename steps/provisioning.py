@@ -1,0 +1,35 @@
+"""Steps about carrying out the step (bootstrap) itself."""
+
+from pytest_bdd import then, when
+
+from checks.core import Result, require
+from checks.service import main_pid
+from provision.bootstrap import OK, report
+
+
+@when("the etcd step is carried out again", target_fixture="second_run")
+def carried_out_again(target):
+    _, pid_before = main_pid(target.remote, target.member)
+    actions = target.bootstrap()
+    return {"actions": actions, "pid_before": pid_before}
+
+
+@then("every action reports ok")
+def all_ok(target, second_run):
+    not_ok = [a for a in second_run["actions"] if a.status != OK]
+    require(Result(
+        "a second bootstrap changes nothing", not not_ok, "every action ok",
+        report(second_run["actions"]) if not_ok else "every action ok", [],
+        "the bootstrap must compare before it acts: see provision/bootstrap.py",
+    ))
+
+
+@then("etcd was not restarted")
+def not_restarted(target, second_run):
+    ev, pid_after = main_pid(target.remote, target.member)
+    before = second_run["pid_before"]
+    require(Result(
+        "a second bootstrap does not restart etcd", bool(before) and pid_after == before,
+        f"MainPID {before}", f"MainPID {pid_after}", [ev],
+        "restart only when the binary or the unit changed", see="",
+    ))

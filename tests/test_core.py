@@ -1,0 +1,54 @@
+"""The failure format, redaction and quoting."""
+
+import pytest
+
+from checks.core import CheckFailure, Evidence, PreconditionFailure, Result, quote_command, redact, require
+
+
+def failing():
+    return Result(
+        what="the data directory /var/lib/etcd", ok=False, expected="directory, mode 0700", found="mode 0755",
+        evidence=[Evidence("stat -c '%a' -- /var/lib/etcd", 0, "755\n")], fix="chmod 700 /var/lib/etcd",
+    )
+
+
+def test_failure_reads_what_expected_found_evidence_fix():
+    text = failing().render()
+    lines = text.splitlines()
+    assert [ln.split(":")[0].strip() for ln in lines if not ln.startswith(" ")] == [
+        "what", "expected", "found", "evidence", "fix"]
+    assert "$ stat -c '%a' -- /var/lib/etcd  (exit 0)" in text
+    assert "          755" in text
+    assert lines[-1] == "fix:      chmod 700 /var/lib/etcd"
+
+
+def test_require_raises_with_the_format_and_passes_otherwise():
+    with pytest.raises(CheckFailure) as err:
+        require(failing())
+    assert str(err.value).startswith("what:     the data directory")
+    ok = Result("x", True, "a", "a")
+    assert require(ok) is ok
+    assert issubclass(PreconditionFailure, CheckFailure)
+
+
+def test_private_keys_never_reach_the_evidence():
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----"
+    ev = Evidence("cat -- /etc/etcd/kube-api-server.key", 0, f"before\n{key}\nafter\n")
+    text = ev.render()
+    assert "MIIEow" not in text and "[private key redacted]" in text and "after" in text
+    assert "PRIVATE KEY-----" not in redact("x -----BEGIN PRIVATE KEY-----\nQQ\n-----END PRIVATE KEY----- y")
+
+
+def test_long_output_is_cut_in_the_middle():
+    ev = Evidence("journalctl", 0, "\n".join(f"line {i}" for i in range(100)))
+    text = ev.render(limit=10)
+    assert "line 0" in text and "line 99" in text and "(90 lines cut)" in text and "line 50" not in text
+
+
+def test_timeout_is_visible():
+    assert "[timed out]" in Evidence("sleep 100", 124).render()
+
+
+def test_arguments_are_quoted():
+    assert quote_command("stat -c %%a -- %s", "/var/lib/etcd") == "stat -c %a -- /var/lib/etcd"
+    assert quote_command("cat -- %s", "a b; rm -rf /") == "cat -- 'a b; rm -rf /'"

@@ -1,0 +1,147 @@
+"""The lab on real containers: boot, log in with host-key checking, reach each other, reset, reboot, down."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from provision.lab import Lab, cgroup_dirs
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+HOSTS = ["server", "node-0"]
+
+
+def lab_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "provision.lab", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def ssh(host: str, command: str, *extra: str) -> subprocess.CompletedProcess:
+    """The real OpenSSH client with the lab's config: host keys are checked (StrictHostKeyChecking yes)."""
+    return subprocess.run(["ssh", "-F", str(ROOT / ".lab/ssh_config"), "-o", "BatchMode=yes", *extra, host, command],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if os.geteuid() != 0:
+        pytest.fail("the lab tests need root (systemd-nspawn)")
+    out = lab_cli("up", *HOSTS)
+    assert out.returncode == 0, out.stderr
+    return Lab()
+
+
+def test_up_writes_client_files_and_hosts_answer_over_ssh(lab):
+    config = (ROOT / ".lab/ssh_config").read_text()
+    for host in HOSTS:
+        assert f"Host {host} " in config
+        out = ssh(host, "hostname; systemctl is-system-running")
+        assert out.returncode == 0, out.stderr
+        name, state = out.stdout.split()
+        assert name == host and state in ("running", "degraded")
+    machines = (ROOT / ".lab/machines.txt").read_text().splitlines()
+    assert "10.240.0.10 server.kubernetes.local server" in machines
+    assert "10.240.0.20 node-0.kubernetes.local node-0 10.200.0.0/24" in machines
+
+
+def test_every_host_has_its_own_host_key(lab):
+    keys = [lab.host_key(h).split()[1] for h in HOSTS]
+    assert len(set(keys)) == len(keys)
+    for host in HOSTS:
+        served = ssh(host, "cat /etc/ssh/ssh_host_ed25519_key.pub").stdout.split()[1]
+        assert served == lab.host_key(host).split()[1]
+
+
+def test_a_wrong_host_key_is_refused(lab, tmp_path):
+    wrong = tmp_path / "known_hosts"
+    other = lab.host_key("node-0").split()
+    wrong.write_text(f"server,10.240.0.10 {other[0]} {other[1]}\n")
+    out = ssh("server", "true", "-o", f"UserKnownHostsFile={wrong}")
+    assert out.returncode != 0 and "HOST IDENTIFICATION HAS CHANGED" in out.stderr
+    # and the suite's own SSH backend refuses it too
+    from provision.ssh import CheckedParamikoBackend
+
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text((ROOT / ".lab/ssh_config").read_text().replace(str(ROOT / ".lab/known_hosts"), str(wrong)))
+    backend = CheckedParamikoBackend("server", ssh_config=str(cfg))
+    with pytest.raises(paramiko.BadHostKeyException):
+        backend.run("true")
+
+
+def test_hosts_reach_each_other_by_name(lab):
+    out = ssh("server", "timeout 5 bash -c 'echo > /dev/tcp/node-0.kubernetes.local/22' && echo reached")
+    assert out.stdout.strip() == "reached", out.stderr
+    out = ssh("node-0", "timeout 5 bash -c 'echo > /dev/tcp/server/22' && echo reached")
+    assert out.stdout.strip() == "reached", out.stderr
+
+
+def test_hosts_have_no_route_off_the_lab(lab):
+    out = ssh("server", "ip -4 route show default; ip -4 -o addr show dev host0")
+    assert "default" not in out.stdout and "10.240.0.10/24" in out.stdout
+
+
+def test_each_host_runs_in_a_cgroup_of_its_own(lab):
+    for host in HOSTS:
+        pid = lab.pid(host)
+        cgroups = Path(f"/proc/{pid}/cgroup").read_text()
+        assert f"/kthw-lab/{host}" in cgroups
+        assert all(d.is_dir() for d in cgroup_dirs(host))
+
+
+def test_up_again_leaves_running_hosts_alone(lab):
+    before = {h: lab.pid(h) for h in HOSTS}
+    out = lab_cli("up", *HOSTS)
+    assert out.returncode == 0 and "already running" in out.stdout
+    assert {h: lab.pid(h) for h in HOSTS} == before
+
+
+def test_bad_names_are_refused_in_one_line(lab):
+    out = lab_cli("up", "Bad_Name")
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0 and "not a DNS label" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_reboot_keeps_files(lab):
+    assert ssh("server", "echo kept > /root/reboot-marker").returncode == 0
+    boot_before = ssh("server", "cat /proc/sys/kernel/random/boot_id").stdout
+    out = lab_cli("reboot", "server")
+    assert out.returncode == 0, out.stderr
+    assert ssh("server", "cat /proc/sys/kernel/random/boot_id").stdout != boot_before
+    assert ssh("server", "cat /root/reboot-marker").stdout.strip() == "kept"
+
+
+def test_reset_removes_files_and_keeps_the_host_key(lab):
+    key_before = lab.host_key("server")
+    assert ssh("server", "echo gone > /root/reset-marker && mkdir -p /var/lib/etcd").returncode == 0
+    out = lab_cli("reset", "server")
+    assert out.returncode == 0, out.stderr
+    after = ssh("server", "ls /root/reset-marker /var/lib/etcd 2>&1; hostname")
+    assert "No such file" in after.stdout and after.stdout.strip().endswith("server")
+    assert lab.host_key("server") == key_before
+
+
+def test_status_lists_hosts(lab):
+    out = lab_cli("status")
+    assert out.returncode == 0
+    rows = {line.split()[0]: line.split()[2] for line in out.stdout.splitlines()[3:]}
+    assert rows["server"] == "running" and rows["node-0"] == "running"
+
+
+def test_down_leaves_nothing_behind(lab):
+    out = lab_cli("down")
+    assert out.returncode == 0, out.stderr
+    procs = subprocess.run(["pgrep", "-af", "systemd-nspawn"], capture_output=True, text=True).stdout
+    assert "--machine=" not in procs
+    mounts = Path("/proc/self/mounts").read_text()
+    assert "kthw-lab" not in mounts
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert "kthwlab0" not in links and "vb-" not in links
+    assert not any(d.exists() for h in HOSTS for d in cgroup_dirs(h))
+    assert "Host " not in (ROOT / ".lab/ssh_config").read_text()

@@ -1,0 +1,116 @@
+"""The desired state: defaults from the tutorial, derived values, validation, overrides."""
+
+import pytest
+
+from provision.model import Member, ModelError, build, load, parse_assignments
+
+
+def test_defaults_are_the_tutorials():
+    m = Member()
+    assert m.name == "server"
+    assert dict(m.flags()) == {
+        "--name": "server",
+        "--initial-advertise-peer-urls": "http://127.0.0.1:2380",
+        "--listen-peer-urls": "http://127.0.0.1:2380",
+        "--listen-client-urls": "http://127.0.0.1:2379",
+        "--advertise-client-urls": "http://127.0.0.1:2379",
+        "--initial-cluster-token": "etcd-cluster-0",
+        "--initial-cluster": "server=http://127.0.0.1:2380",
+        "--initial-cluster-state": "new",
+        "--data-dir": "/var/lib/etcd",
+    }
+    assert (m.etcd_path, m.etcdctl_path, m.unit_path) == (
+        "/usr/local/bin/etcd", "/usr/local/bin/etcdctl", "/etc/systemd/system/etcd.service")
+    assert m.modes.data_dir == 0o700 and m.modes.key == 0o600
+    assert (m.unit.type, m.unit.restart, m.unit.restart_sec, m.unit.wanted_by) == (
+        "notify", "on-failure", 5, "multi-user.target")
+
+
+def test_member_id_is_the_one_the_tutorial_prints():
+    assert Member().member_id() == "6702b0a34e2cfd39"
+    # the ID depends on the peer URLs and the token, not on the name
+    assert Member(name="controller").member_id() == "6702b0a34e2cfd39"
+    assert Member(initial_cluster_token="other").member_id() != "6702b0a34e2cfd39"
+
+
+def test_initial_cluster_follows_the_name():
+    assert Member(name="node-0").initial_cluster == "node-0=http://127.0.0.1:2380"
+    assert Member().replace(name="node-1").initial_cluster == "node-1=http://127.0.0.1:2380"
+    explicit = Member(initial_cluster="a=http://10.0.0.1:2380,b=http://10.0.0.2:2380", name="a")
+    assert explicit.replace(name="b").initial_cluster == explicit.initial_cluster
+
+
+def test_listen_endpoints_by_role():
+    m = Member()
+    assert m.listen_endpoints("client") == [("127.0.0.1", 2379)]
+    assert m.listen_endpoints("peer") == [("127.0.0.1", 2380)]
+    assert m.listen_endpoints() == [("127.0.0.1", 2379), ("127.0.0.1", 2380)]
+    assert (m.client_port, m.peer_port, m.endpoint) == (2379, 2380, "http://127.0.0.1:2379")
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"name": "Server"}, "DNS-1123"),
+        ({"name": "-x"}, "DNS-1123"),
+        ({"name": "a" * 64}, "DNS-1123"),
+        ({"name": "server\n--force-new-cluster"}, "without spaces, newlines"),
+        ({"listen_client_urls": "http://127.0.0.1:2379 --debug"}, "without spaces"),
+        ({"listen_client_urls": "127.0.0.1:2379"}, "is not a URL"),
+        ({"listen_client_urls": "ftp://127.0.0.1:2379"}, "is not a URL"),
+        ({"listen_client_urls": "http://127.0.0.1"}, "is not a URL"),
+        ({"listen_client_urls": "http://127.0.0.1:99999"}, "is not a URL"),
+        ({"initial_cluster": "server"}, "NAME=URL"),
+        ({"initial_cluster_token": "a;b"}, "may hold only"),
+        ({"initial_cluster_state": "old"}, "neither 'new' nor 'existing'"),
+        ({"data_dir": "var/lib/etcd"}, "absolute path"),
+        ({"data_dir": "/var/lib/../etc"}, "absolute path"),
+        ({"data_dir": "/var/lib/etcd\\x"}, "backslashes"),
+        ({"certificates": ("ca.crt", "../k.key", "k.crt")}, "plain file name"),
+    ],
+)
+def test_invalid_settings_are_refused_with_one_line(changes, message):
+    with pytest.raises(ModelError, match=message) as err:
+        Member(**changes)
+    assert "\n" not in str(err.value)
+
+
+def test_unit_settings_are_validated():
+    with pytest.raises(ModelError, match="unit.restart"):
+        build({"unit.restart": "sometimes"})
+    with pytest.raises(ModelError, match="unit.type"):
+        build({"unit": {"type": "weird"}})
+    with pytest.raises(ModelError, match="restart_sec"):
+        build({"unit.restart_sec": "-1"})
+    with pytest.raises(ModelError, match="unit.description"):
+        build({"unit.description": "etcd\nExecStartPre=/bin/rm -rf /"})
+
+
+def test_overrides_from_assignments_and_file(tmp_path):
+    m = build(parse_assignments(["name=controller", "unit.restart_sec=10", "modes.data_dir=0750"]))
+    assert m.name == "controller" and m.unit.restart_sec == 10 and m.modes.data_dir == 0o750
+    assert m.initial_cluster == "controller=http://127.0.0.1:2380"
+    cfg = tmp_path / "etcd.toml"
+    cfg.write_text('[etcd]\nname = "node-0"\ndata_dir = "/srv/etcd"\n[etcd.unit]\nrestart = "always"\n')
+    m = load(str(cfg), ["initial_cluster_token=t-1"])
+    assert (m.name, m.data_dir, m.unit.restart, m.initial_cluster_token) == ("node-0", "/srv/etcd", "always", "t-1")
+
+
+def test_host_name_is_the_default_member_name():
+    assert build({}, name="node-1").name == "node-1"
+    assert build({"name": "controller"}, name="node-1").name == "controller"
+
+
+def test_bad_overrides_say_what_is_wrong(tmp_path):
+    with pytest.raises(ModelError, match="unknown setting 'nmae'"):
+        build({"nmae": "x"})
+    with pytest.raises(ModelError, match="KEY=VALUE"):
+        parse_assignments(["name"])
+    with pytest.raises(ModelError, match="not a number"):
+        build({"unit.restart_sec": "five"})
+    with pytest.raises(ModelError, match="No such file"):
+        load(str(tmp_path / "missing.toml"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = ")
+    with pytest.raises(ModelError, match="not valid TOML"):
+        load(str(bad))

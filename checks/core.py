@@ -104,6 +104,10 @@ class CheckFailure(AssertionError):
 class PreconditionFailure(CheckFailure):
     """The check could not be made (e.g. no etcdctl): one line says why, no traceback."""
 
+    def line(self) -> str:
+        r = self.result
+        return f"cannot check {r.what}: {r.found}" + (f" (fix: {r.fix})" if r.fix else "")
+
 
 def require(result: Result) -> Result:
     """Raise :class:`CheckFailure` unless the check holds."""

@@ -33,7 +33,7 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20) -> Evi
     )
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
-            f"etcdctl {args.split()[0] if args else ''}".strip(), False, f"{member.etcdctl_path} runs",
+            f"etcdctl {args.split(' -')[0]}".strip(), False, f"{member.etcdctl_path} runs",
             f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}", [ev],
             f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}", TUTORIAL_URL + "#install-the-etcd-binaries",
         ))

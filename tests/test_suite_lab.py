@@ -164,7 +164,8 @@ def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_
     assert len(bad) == 21  # installed, version, 15 member list checks, leader, errors, version, health
     assert "Traceback" not in output
     assert output.count("precondition failed:") == 19
-    assert "found:    /usr/local/bin/etcdctl is missing" in output
+    assert ("precondition failed: cannot check etcdctl member list: /usr/local/bin/etcdctl is missing "
+            "(fix: install -m 755 etcdctl /usr/local/bin/etcdctl)") in output
 
 
 def test_bootstrap_option_carries_out_the_step_on_a_given_host(tmp_path):

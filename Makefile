@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates
+SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates chromium
 PYTEST_ARGS ?=
 
 .PHONY: setup system venv binaries image demo test unit lab-tests features down clean bench

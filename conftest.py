@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("steps")
+pytest.register_assert_rewrite("steps", "reporting")
 
-from checks.core import CheckFailure, PreconditionFailure
 from provision import ssh
-from provision.bootstrap import BootstrapError
+from reporting import plugin as reporting_plugin
 from provision.model import ModelError, load
 from steps.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
@@ -25,6 +24,7 @@ pytest_plugins = [
     "steps.network",
     "steps.etcdctl",
     "steps.provisioning",
+    "reporting.plugin",
 ]
 
 # scenarios that change the host: never run while auditing unless asked for
@@ -87,6 +87,17 @@ def pytest_configure(config: pytest.Config) -> None:
             opt.self_contained_html = True
         if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
             opt.cucumber_json_path = str(REPORTS / "cucumber.json")
+        options = {
+            "profile": "lab (the tutorial's single member over HTTP)",
+            "target": {LAB: "local lab", BOOTSTRAP: "given hosts", AUDIT: "given hosts"}[mode]
+            + f" ({opt.hosts})",
+            "step": "carried out by the suite" if mode in (LAB, BOOTSTRAP) else "audited as found (nothing changed)",
+        }
+        if opt.etcd_set:
+            options["settings"] = " ".join(opt.etcd_set)
+        if mode != AUDIT:
+            options["binaries"] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
+        reporting_plugin.start(config, options)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -106,19 +117,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     item.add_marker(pytest.mark.skip(reason=f"auditing changes nothing: this scenario {why} "
                                                             "(use --disruptive)"))
                     break
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
-    exc = call.excinfo.value if call.excinfo else None
-    if isinstance(exc, PreconditionFailure):
-        report.longrepr = f"{item.nodeid}\nprecondition failed: {exc.line()}"
-    elif isinstance(exc, CheckFailure):
-        report.longrepr = f"{item.nodeid}\ncheck failed:\n{exc.result.render()}"
-    elif isinstance(exc, BootstrapError):
-        report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
-    return report
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

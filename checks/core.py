@@ -23,9 +23,24 @@ SECRET = re.compile(
 )
 
 
+CREDENTIALS = (
+    # key=value / key: value (ETCDCTL_PASSWORD=..., token: ..., "secret": "...")
+    re.compile(r"(?i)((?:password|passwd|secret|(?<!cluster-)token)[\"']?\s*[=:]\s*[\"']?)([^\s\"',;]+)"),
+    # --flag value
+    re.compile(r"(?i)(--(?:password|passwd|secret|auth-token|token)\s+)(\S+)"),
+    re.compile(r"(?i)(\bbearer\s+)(\S+)"),
+)
+
+
 def redact(text: str) -> str:
-    """Private keys never appear in evidence, whatever a command printed."""
-    return SECRET.sub("[private key redacted]", text)
+    """Private keys and credentials never appear in evidence, whatever a command printed.
+
+    etcd's --initial-cluster-token names a cluster and is no credential: it stays visible.
+    """
+    text = SECRET.sub("[private key redacted]", text)
+    for pattern in CREDENTIALS:
+        text = pattern.sub(lambda m: m.group(1) + "[redacted]", text)
+    return text
 
 
 @dataclass

@@ -167,7 +167,7 @@ def current(remote: Remote, member: Member) -> Result:
     if props.get("DropInPaths"):
         problems.append(f"drop-ins: {props['DropInPaths']}")
     fix = (
-        f"systemctl daemon-reload" if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]
+        "systemctl daemon-reload" if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]
         else f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
     )
     return Result(
@@ -189,23 +189,42 @@ def verify(remote: Remote, member: Member) -> Result:
     )
 
 
+def install_wanted_by(text: str) -> list[str]:
+    """WantedBy= of the [Install] sections in ``systemctl cat`` (fragment, then drop-ins; empty resets)."""
+    wanted: list[str] = []
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line
+        elif section == "[Install]" and line.startswith("WantedBy="):
+            value = line.split("=", 1)[1].split()
+            wanted = wanted + value if value else []
+    return wanted
+
+
 def setting(remote: Remote, member: Member, prop: str) -> Result:
-    """Type=, Restart=, RestartSec= and the [Install] target, as systemd loaded them."""
+    """Type=, Restart=, RestartSec= as systemd loaded them; WantedBy= of the [Install] systemd uses."""
     u = member.unit
-    expected = {
-        "Type": u.type,
-        "Restart": u.restart,
-        "RestartUSec": f"{u.restart_sec}s" if u.restart_sec else "0",
-        "WantedBy": u.wanted_by,
-    }[prop]
-    label = {"RestartUSec": "RestartSec", "WantedBy": "WantedBy"}.get(prop, prop)
+    if prop == "WantedBy":
+        ev = remote.run("systemctl cat -- %s", member.unit_name)
+        found = install_wanted_by(ev.stdout)
+        return Result(
+            f"the unit sets WantedBy={u.wanted_by}", u.wanted_by in found, f"[Install] WantedBy={u.wanted_by}",
+            f"[Install] WantedBy={' '.join(found) or '(unset)'}", [ev],
+            f"set WantedBy={u.wanted_by} in [Install] of {member.unit_path}, then systemctl daemon-reload && "
+            f"systemctl reenable {member.service}",
+            SEE,
+        )
+    expected = {"Type": u.type, "Restart": u.restart, "RestartUSec": f"{u.restart_sec}s" if u.restart_sec else "0"}[prop]
+    label = {"RestartUSec": "RestartSec"}.get(prop, prop)
     want = u.restart_sec if prop == "RestartUSec" else expected
     ev, props = show(remote, member)
-    found = props.get(prop, "")
-    ok = found == expected if prop != "WantedBy" else expected in found.split()
+    found_value = props.get(prop, "")
     return Result(
-        f"the unit sets {label}={want}", ok, f"{prop}={expected}", f"{prop}={found or '(unset)'}", [ev],
-        f"set {label}={want} in [{'Install' if prop == 'WantedBy' else 'Service'}] of {member.unit_path}, then "
-        f"systemctl daemon-reload" + (f" && systemctl reenable {member.service}" if prop == "WantedBy" else ""),
+        f"the unit sets {label}={want}", found_value == expected, f"{prop}={expected}",
+        f"{prop}={found_value or '(unset)'}", [ev],
+        f"set {label}={want} in [Service] of {member.unit_path}, then systemctl daemon-reload && "
+        f"systemctl restart {member.service}",
         SEE,
     )

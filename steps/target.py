@@ -12,7 +12,7 @@ from pytest_bdd import given
 from checks.core import CheckFailure, PreconditionFailure, Result
 from checks.remote import Remote
 from provision import certs as certs_mod
-from provision.binaries import Binaries, BinariesError, ensure
+from provision.binaries import Binaries, BinariesError, ensure, etcd_version
 from provision.bootstrap import Action, Bootstrap, BootstrapError
 from provision.model import DNS_LABEL, Member, ModelError, load
 
@@ -32,6 +32,7 @@ class Target:
     certs: dict[str, Path] = field(default_factory=dict)
     expected_version: str | None = None
     actions: list[Action] = field(default_factory=list)
+    found_version: str = ""  # what `etcd --version` says on the host after preparation
 
     def bootstrap(self, progress=None) -> list[Action]:
         assert self.binaries is not None
@@ -104,6 +105,11 @@ class Targets:
             except (BinariesError, certs_mod.CertsError) as exc:
                 raise _failure("the step's inputs", str(exc), "make setup") from None
             target.actions = target.bootstrap()
+        ev = remote.run("%s --version", member.etcd_path)
+        try:
+            target.found_version = etcd_version(ev.stdout)
+        except BinariesError:
+            target.found_version = ""
         return target
 
 

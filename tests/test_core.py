@@ -52,3 +52,13 @@ def test_timeout_is_visible():
 def test_arguments_are_quoted():
     assert quote_command("stat -c %%a -- %s", "/var/lib/etcd") == "stat -c %a -- /var/lib/etcd"
     assert quote_command("cat -- %s", "a b; rm -rf /") == "cat -- 'a b; rm -rf /'"
+
+
+def test_credentials_are_redacted_but_the_cluster_token_is_not():
+    text = redact("--password=hunter2 token: abc123 Authorization: Bearer eyJhbGci ETCDCTL_PASSWORD=pw "
+                  "--auth-token simple --initial-cluster-token etcd-cluster-0")
+    for secret in ("hunter2", "abc123", "eyJhbGci", "=pw"):
+        assert secret not in text, text
+    assert "--initial-cluster-token etcd-cluster-0" in text
+    log = "simple token is not cryptographically signed"  # etcd's own log line stays as it is
+    assert redact(log) == log

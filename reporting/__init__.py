@@ -1,0 +1,1 @@
+"""The student report: one self-contained HTML page per run, and the terminal summary."""

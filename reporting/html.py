@@ -1,0 +1,50 @@
+"""Render a Run into one self-contained HTML page (inline CSS, no script, nothing loaded from elsewhere)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+
+from reporting.model import Run
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def render(run: Run) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    return env.get_template("index.html.j2").render(run=run)
+
+
+def write(run: Run, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(run), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def terminal_summary(run: Run) -> list[str]:
+    """kube-bench style: counts per host, then the fixes for failed checks only."""
+    lines = []
+    failures = run.failures()
+    if failures:
+        lines.append("== Remediations ==")
+        for o in failures:
+            if o.check:
+                lines.append(f"[FAIL] {o.host}: {o.check['what']}")
+                lines += [f"       {ln}" for ln in o.check["fix"].splitlines()]
+            elif o.precondition:
+                lines.append(f"[FAIL] {o.host}: {o.precondition}")
+            else:
+                lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
+        lines.append("")
+    lines.append("== Summary ==")
+    for h in run.hosts():
+        version = f", etcd {h.etcd_version}" if h.etcd_version else ""
+        lines.append(f"{h.name}: {h.verdict} ({h.passed} passed, {h.failed} failed, {h.skipped} skipped{version})")
+    return lines

@@ -1,0 +1,101 @@
+"""pytest hooks: the one failure format in pytest's output, the student report and the terminal summary."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from checks.core import CheckFailure, PreconditionFailure
+from provision import __version__
+from pytest_bdd.reporting import test_report_context_registry
+from provision.bootstrap import BootstrapError
+from reporting import html
+from reporting.model import Run, check_dict, outcome_from_report
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_KEY = pytest.StashKey[Run]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("etcd step").addoption(
+        "--etcd-report", default=str(ROOT / "reports" / "index.html"), metavar="PATH",
+        help="where the student report goes (default reports/index.html)",
+    )
+
+
+def start(config: pytest.Config, options: dict[str, str]) -> None:
+    """Called by the suite's configure hook when it runs features: a report will be written."""
+    config.stash[RUN_KEY] = Run(__version__, options, datetime.datetime.now().astimezone())
+
+
+def _host_of(item: pytest.Item) -> str:
+    from steps.target import host_name
+
+    callspec = getattr(item, "callspec", None)
+    host = callspec.params.get("_testinfra_host") if callspec else None
+    return host_name(host) if host is not None else "local"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest-bdd's wrapper has recorded the scenario
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if RUN_KEY not in item.config.stash:
+        return report
+    context = test_report_context_registry.get(report)
+    if context is not None:  # a plain attribute travels with the report through pytest-xdist
+        report.etcd_scenario = context.scenario
+    report.etcd_host = _host_of(item)
+    from steps.target import TARGETS_KEY
+
+    target = item.config.stash[TARGETS_KEY].ready.get(report.etcd_host)
+    report.etcd_version = getattr(target, "found_version", "") or ""
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, PreconditionFailure):
+        report.etcd_precondition = exc.line()
+        report.longrepr = f"{item.nodeid}\nprecondition failed: {exc.line()}"
+    elif isinstance(exc, CheckFailure):
+        report.etcd_check = check_dict(exc.result)
+        report.longrepr = f"{item.nodeid}\ncheck failed:\n{exc.result.render()}"
+    elif isinstance(exc, BootstrapError):
+        report.etcd_precondition = f"the step could not be carried out: {exc}".splitlines()[0]
+        report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = getattr(pytest_runtest_logreport, "config", None)
+    if config is None or RUN_KEY not in config.stash:
+        return
+    run = config.stash[RUN_KEY]
+    host = getattr(report, "etcd_host", None)
+    if host is None:
+        return
+    if report.when == "call" or (report.when == "setup" and (report.failed or report.skipped)):
+        run.outcomes.append(outcome_from_report(report, host))
+    if getattr(report, "etcd_version", ""):
+        run.versions[host] = report.etcd_version
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    pytest_runtest_logreport.config = config  # logreport has no config argument
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if RUN_KEY not in config.stash or hasattr(config, "workerinput"):
+        return
+    run = config.stash[RUN_KEY]
+    run.finished = datetime.datetime.now().astimezone()
+    if run.outcomes:
+        html.write(run, Path(config.option.etcd_report))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if RUN_KEY not in config.stash or not config.stash[RUN_KEY].outcomes:
+        return
+    terminalreporter.section("etcd step")
+    for line in html.terminal_summary(config.stash[RUN_KEY]):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"student report: {config.option.etcd_report}")

@@ -1,0 +1,66 @@
+"""Helpers for tests that run the suite against the lab host ``server``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import testinfra
+
+from checks.remote import Remote
+from provision import certs, ssh
+from provision.binaries import ensure
+from provision.bootstrap import Bootstrap
+from provision.lab import Lab
+from provision.model import Member
+
+ROOT = Path(__file__).resolve().parent.parent
+SSH_CONFIG = str(ROOT / ".lab/ssh_config")
+
+
+def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
+    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output)."""
+    junit = tmp_path / f"junit-{len(list(tmp_path.glob('junit-*')))}.xml"
+    cmd = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+           f"--html={tmp_path / 'r.html'}", f"--cucumberjson={tmp_path / 'c.json'}", *args]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    results = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        status = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                status = {"failure": "failed"}.get(child.tag, child.tag)
+        results[case.get("name")] = status
+    return out.returncode, results, out.stdout + out.stderr
+
+
+def audit(tmp_path: Path, *args: str):
+    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args)
+
+
+def failed(results: dict[str, str]) -> set[str]:
+    return {name for name, status in results.items() if status in ("failed", "error")}
+
+
+def bootstrap_server():
+    """``server`` fresh from a reset, bootstrapped with Debian's etcd; a connection the checks use too."""
+    Lab().reset(["server"])
+    ssh.install()
+    host = testinfra.get_host("paramiko://server", ssh_config=SSH_CONFIG)
+    member = Member()
+    boot = Bootstrap(Remote(host), member, ensure("debian"), certs.ensure(member))
+    first = boot.run()
+    return host, member, first
+
+
+def snapshot(host) -> str:
+    """What an audit must not change: the step's files (path, mode, size, mtime) and the service."""
+    remote = Remote(host)
+    files = remote.run("find /etc/etcd /var/lib/etcd /usr/local/bin /etc/systemd/system /root "
+                       "-printf '%p %m %U %s %T@\\n' | sort")
+    service = remote.run("systemctl show -p MainPID -p ActiveState -p NRestarts -p UnitFileState etcd")
+    return files.stdout + service.stdout
+
+

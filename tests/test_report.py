@@ -1,0 +1,106 @@
+"""The student report's model, page and terminal summary, from a passing and a failing run."""
+
+import datetime
+import re
+from html.parser import HTMLParser
+
+from checks.core import Evidence, Result
+from reporting.html import render, terminal_summary
+from reporting.model import Outcome, Run, Step, check_dict
+
+KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----"
+
+
+def outcome(host, scenario, status, check=None, feature="etcd's directories", precondition="", message=""):
+    steps = [Step("Given", "a host where the etcd step was carried out", "passed", 0.01),
+             Step("Then", "the data directory exists with its mode", status if status != "skipped" else "passed", 0.02)]
+    return Outcome(f"features/test_etcd_step.py::{scenario}[{host}]", host, feature, "etcd_configuration.feature",
+                   scenario, status, 0.03, steps, check, precondition, message)
+
+
+def failing_check():
+    return check_dict(Result(
+        "the data directory /var/lib/etcd", False, "directory, mode 0700", "directory, mode 0755",
+        [Evidence("stat -L -c '%F|%a' -- /var/lib/etcd", 0, "directory|755\n"),
+         Evidence("cat -- /etc/etcd/kube-api-server.key", 0, KEY + "\n")],
+        "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
+        "https://example.invalid/kthw#configure-the-etcd-server",
+    ))
+
+
+def make_run(*outcomes, versions=None):
+    start = datetime.datetime(2026, 11, 27, 8, 0, tzinfo=datetime.timezone.utc)
+    return Run("0.1.0", {"profile": "lab", "target": "local lab (server)"}, start,
+               start + datetime.timedelta(seconds=4), list(outcomes), versions or {})
+
+
+class Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.details = []  # (class, open?)
+        self.external = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "details":
+            self.details.append((a.get("class", ""), "open" in a))
+        if tag in ("script", "link", "img", "iframe") or (tag == "style" and a.get("src")):
+            self.external.append(tag)
+
+
+def test_passing_run():
+    run = make_run(outcome("server", "The data directory exists", "passed"),
+                   outcome("server", "A key round trip", "skipped", message="auditing changes nothing"),
+                   versions={"server": "3.4.23"})
+    [h] = run.hosts()
+    assert (h.passed, h.failed, h.skipped, h.verdict, h.etcd_version) == (1, 0, 1, "PASS", "3.4.23")
+    assert run.verdict == "PASS"
+    page = render(run)
+    p = Collect()
+    p.feed(page)
+    assert p.details == [("scenario passed", False), ("scenario skipped", False)]  # passes are collapsed
+    assert p.external == []  # nothing is loaded from elsewhere
+    assert "auditing changes nothing" in page and "3.4.23" in page and "PASS" in page
+    assert terminal_summary(run) == ["== Summary ==", "server: PASS (1 passed, 0 failed, 1 skipped, etcd 3.4.23)"]
+
+
+def test_failing_run_opens_failures_and_shows_evidence_and_fix():
+    run = make_run(outcome("server", "The data directory exists", "failed", failing_check()),
+                   outcome("server", "The configuration directory exists", "passed"),
+                   outcome("node-0", "The data directory exists", "failed",
+                           precondition="cannot check SSH connection to node-0: connection refused"),
+                   versions={"server": "3.5.1"})
+    assert run.verdict == "FAIL"
+    assert [(h.name, h.verdict) for h in run.hosts()] == [("node-0", "FAIL"), ("server", "FAIL")]
+    page = render(run)
+    p = Collect()
+    p.feed(page)
+    assert ("scenario failed", True) in p.details and ("scenario passed", False) in p.details
+    for text in ("the data directory /var/lib/etcd", "directory, mode 0755", "directory, mode 0700",
+                 "$ stat -L -c &#39;%F|%a&#39; -- /var/lib/etcd", "(exit 0)",
+                 "mkdir -p /var/lib/etcd &amp;&amp; chmod 700 /var/lib/etcd", "#configure-the-etcd-server",
+                 "connection refused"):
+        assert text in page, text
+    assert "MIIEsecret" not in page and "[private key redacted]" in page
+    # failing features come first within a host
+    assert page.index("The data directory exists") < page.index("The configuration directory exists")
+    summary = terminal_summary(run)
+    assert summary[:4] == [
+        "== Remediations ==",
+        "[FAIL] server: the data directory /var/lib/etcd",
+        "       mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
+        "[FAIL] node-0: cannot check SSH connection to node-0: connection refused",
+    ]
+    assert "server: FAIL (1 passed, 1 failed, 0 skipped, etcd 3.5.1)" in summary
+
+
+def test_values_are_escaped():
+    check = failing_check()
+    check["found"] = "<script>alert(1)</script>"
+    page = render(make_run(outcome("server", "x", "failed", check)))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_page_is_one_file_with_inline_style():
+    page = render(make_run(outcome("server", "x", "passed")))
+    assert page.count("<style>") == 1 and not re.search(r"""(src|href)=["']https?://[^"']+\.(css|js)""", page)

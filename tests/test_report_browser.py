@@ -1,0 +1,64 @@
+"""A real browser (Debian's headless Chromium, driven by Playwright) reads the report of a lab run in
+which one check fails: the failure, its evidence and its fix are visible without a click."""
+
+from pathlib import Path
+
+import pytest
+
+from checks.remote import Remote
+from tests.labtools import audit
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def failing_report(bootstrapped, tmp_path_factory):
+    host, member, _ = bootstrapped
+    out = tmp_path_factory.mktemp("report")
+    remote = Remote(host)
+    assert remote.run("chmod 755 -- %s", member.data_dir).ok
+    try:
+        rc, _, _ = audit(out, f"--etcd-report={out / 'index.html'}")
+    finally:
+        assert remote.run("chmod 700 -- %s", member.data_dir).ok
+    assert rc == 1
+    return out / "index.html"
+
+
+def test_failure_evidence_and_fix_are_visible_without_clicking(failing_report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: make setup installs it")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS[1:], headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        requests = []
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.goto(failing_report.as_uri())
+        failed = page.locator("details.scenario.failed")
+        assert failed.count() == 1
+        scenario = failed.first
+        assert scenario.get_attribute("open") is not None
+        for text in ("The data directory exists and only root can enter it",
+                     "directory, mode 0755, owner root:root",  # found
+                     "directory, mode 0700, owner root:root",  # expected
+                     "$ stat -L -c '%F|%a|%U|%G' -- /var/lib/etcd",  # evidence
+                     "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd"):  # fix
+            assert scenario.get_by_text(text, exact=False).first.is_visible(), text
+        assert page.locator(".verdict.v-FAIL").first.is_visible()
+        # passes are collapsed: their steps are not shown until clicked
+        passed = page.locator("details.scenario.passed").first
+        assert passed.get_attribute("open") is None
+        assert not passed.locator("ol.steps").is_visible()
+        shot = ROOT / "reports" / "report-screenshot.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    assert [u for u in requests if not u.startswith("file://")] == []  # the page loads nothing from elsewhere
+    assert shot.stat().st_size > 10_000

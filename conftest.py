@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 pytest.register_assert_rewrite("steps", "reporting")
 
 from provision import ssh
+from provision.targets import TargetError, hostspecs, parse_machines, select
 from reporting import plugin as reporting_plugin
 from provision.model import ModelError, load
 from steps.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
@@ -45,6 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where the set-up takes the binaries from when the directory is empty")
     g.addoption("--certs-dir", default=None, metavar="DIR",
                 help="directory with ca.crt, kube-api-server.key and kube-api-server.crt (default: generated)")
+    g.addoption("--machines", default=None, metavar="FILE",
+                help="KTHW machines.txt (IP FQDN HOST [SUBNET]): check the rows whose HOST is server, or --member")
+    g.addoption("--member", default=None, metavar="NAME[,NAME...]",
+                help="with --machines: the hosts (HOST column) that run etcd members")
     g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
                 help="the etcd version the hosts must run (default: the provisioned binaries' version)")
 
@@ -59,16 +66,52 @@ def _runs_features(config: pytest.Config) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # with -n, keep each host on one worker (one SSH connection per host): xdist_group markers below
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+        config.option.dist = "loadgroup"
+
+
+def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
+    """--machines FILE [--member ...] → sets --hosts; {host name: member name}."""
+    opt = config.option
+    if opt.hosts:
+        raise pytest.UsageError("--machines and --hosts both name the targets: give one of them")
+    try:
+        text = Path(opt.machines).read_text()
+        machines = select(parse_machines(text, opt.machines), [m for m in (opt.member or "").split(",") if m])
+    except OSError as exc:
+        raise pytest.UsageError(f"--machines {opt.machines}: {exc.strerror}") from None
+    except TargetError as exc:
+        raise pytest.UsageError(f"--machines: {exc}") from None
+    specs = hostspecs(machines, opt.ssh_config)
+    opt.hosts = ",".join(specs)
+    return {spec.split("@")[-1]: member for spec, member in specs.items()}
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     ssh.install()
     opt = config.option
-    if getattr(opt, "hosts", None) is None and not getattr(opt, "ansible_inventory", None):
-        mode = LAB
-        if _runs_features(config):
-            opt.hosts = "server"
-            opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
-    else:
-        mode = BOOTSTRAP if opt.bootstrap else AUDIT
+    names: dict[str, str] = {}
+    mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
+    if mode is None:
+        if opt.machines:
+            names = _targets_from_machines(config)
+        if getattr(opt, "ansible_inventory", None):
+            # testinfra runs ansible-inventory: the one installed beside this Python
+            os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+            if not opt.hosts:
+                opt.hosts = "ansible://all"
+        if opt.hosts is None:
+            mode = LAB
+            if _runs_features(config):
+                opt.hosts = "server"
+                opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
+        else:
+            mode = BOOTSTRAP if opt.bootstrap else AUDIT
+        opt.etcd_mode = mode
+        opt.etcd_member_names = names
     try:  # bad input: one line before anything runs (the member's name comes from each host later)
         load(opt.etcd_config, opt.etcd_set, name="server")
     except ModelError as exc:
@@ -78,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"{flag} {path}: no such directory")
     config.stash[MODE_KEY] = mode
     config.stash[TARGETS_KEY] = Targets(config)
+    config.stash[TARGETS_KEY].member_names = dict(getattr(opt, "etcd_member_names", {}) or {})
     if _runs_features(config):
         REPORTS.mkdir(exist_ok=True)
         if getattr(opt, "xmlpath", None) is None:
@@ -106,9 +150,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"etcd step: mode {mode} (hosts {hosts})"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from steps.target import host_name
+
     mode = config.stash[MODE_KEY]
+    targets = config.stash[TARGETS_KEY]
     for item in items:
+        callspec = getattr(item, "callspec", None)
+        host = callspec.params.get("_testinfra_host") if callspec else None
+        if host is not None:
+            name = host_name(host)
+            item.add_marker(pytest.mark.xdist_group(name))
+            if item.originalname == "test_preflight":
+                targets.preflight_hosts.add(name)
         if mode == AUDIT and item.get_closest_marker("bootstrap"):
             item.add_marker(pytest.mark.skip(reason="auditing: the step is not carried out (use --bootstrap)"))
         elif mode == AUDIT and not config.option.disruptive:
@@ -118,9 +173,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                                             "(use --disruptive)"))
                     break
 
-
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    opened = ssh.CheckedParamikoBackend.connections
-    if opened:
-        per_host = ", ".join(f"{h}: {n}" for h, n in sorted(opened.items()))
-        terminalreporter.write_line(f"etcd step: SSH connections opened: {per_host}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shlex
 import socket
 
@@ -43,6 +44,11 @@ class Remote:
 
 def describe_connection_error(exc: BaseException) -> str:
     """One line for why an SSH connection failed."""
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        # one socket error per address tried: name the first
+        first = next(iter(exc.errors.values()), None)
+        if first is not None:
+            return f"{describe_connection_error(first)} ({exc.args[1] if len(exc.args) > 1 else exc})"
     if isinstance(exc, paramiko.BadHostKeyException):
         return (
             f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
@@ -56,6 +62,8 @@ def describe_connection_error(exc: BaseException) -> str:
         return "no answer within the connection timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is sshd running?)"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to the host (is it up? is the address right?)"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve the host name ({exc.strerror})"
     if isinstance(exc, OSError) and exc.strerror:

@@ -187,6 +187,18 @@ def render_ssh_config(hosts: dict[str, str], settings: Settings) -> str:
             "  ConnectTimeout 10",
             "",
         ]
+    if hosts:  # the lab's addresses too, for targets given by IP (e.g. from machines.txt)
+        prefix = ".".join(str(settings.subnet.network_address).split(".")[: settings.subnet.prefixlen // 8])
+        out += [
+            f"Host {prefix}.*",
+            "  User root",
+            f"  IdentityFile {settings.key_file}",
+            "  IdentitiesOnly yes",
+            f"  UserKnownHostsFile {settings.known_hosts}",
+            "  StrictHostKeyChecking yes",
+            "  ConnectTimeout 10",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -370,10 +382,11 @@ class Lab:
         return (d / "ssh_host_ed25519_key.pub").read_text().strip()
 
     def write_client_files(self) -> None:
-        running = {n: a for n, a in self.addresses().items() if self.is_running(n)}
-        write_text(self.s.ssh_config, render_ssh_config(running, self.s))
-        write_text(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in running.items()}))
-        write_text(self.s.machines, render_machines(running))
+        """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""
+        hosts = self.addresses()
+        write_text(self.s.ssh_config, render_ssh_config(hosts, self.s))
+        write_text(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}))
+        write_text(self.s.machines, render_machines(hosts))
 
     # state of a host
     def pid(self, name: str) -> int | None:

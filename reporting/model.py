@@ -66,6 +66,7 @@ class Run:
     finished: datetime.datetime | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # host → etcd version found
+    connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
 
     def hosts(self) -> list[HostSummary]:
         out: dict[str, HostSummary] = {}
@@ -121,6 +122,9 @@ def outcome_from_report(report, host: str) -> Outcome:
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed and not getattr(report, "etcd_check", None) and not getattr(report, "etcd_precondition", ""):
         message = redact(str(report.longrepr))[-4000:]
+    if not scenario and "test_preflight" in report.nodeid:
+        feature = {"name": "Pre-flight"}
+        scenario = {"name": "The host answers over SSH, runs commands as root, runs systemd and has ss"}
     return Outcome(
         nodeid=report.nodeid,
         host=host,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from checks.core import CheckFailure, PreconditionFailure
-from provision import __version__
+from provision import __version__, ssh
 from pytest_bdd.reporting import test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
@@ -51,6 +51,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
     target = item.config.stash[TARGETS_KEY].ready.get(report.etcd_host)
     report.etcd_version = getattr(target, "found_version", "") or ""
+    report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, PreconditionFailure):
         report.etcd_precondition = exc.line()
@@ -76,6 +77,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         run.outcomes.append(outcome_from_report(report, host))
     if getattr(report, "etcd_version", ""):
         run.versions[host] = report.etcd_version
+    run.connections[host] = max(run.connections.get(host, 0), getattr(report, "etcd_ssh", 0))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -98,4 +100,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section("etcd step")
     for line in html.terminal_summary(config.stash[RUN_KEY]):
         terminalreporter.write_line(line)
+    run = config.stash[RUN_KEY]
+    if any(run.connections.values()):
+        per_host = ", ".join(f"{h}: {n}" for h, n in sorted(run.connections.items()) if n)
+        terminalreporter.write_line(f"SSH connections opened: {per_host}")
     terminalreporter.write_line(f"student report: {config.option.etcd_report}")

@@ -10,6 +10,7 @@ import pytest
 from pytest_bdd import given
 
 from checks.core import CheckFailure, PreconditionFailure, Result
+from checks.preflight import preflight
 from checks.remote import Remote
 from provision import certs as certs_mod
 from provision.binaries import Binaries, BinariesError, ensure, etcd_version
@@ -33,6 +34,7 @@ class Target:
     expected_version: str | None = None
     actions: list[Action] = field(default_factory=list)
     found_version: str = ""  # what `etcd --version` says on the host after preparation
+    preflight: Result | None = None
 
     def bootstrap(self, progress=None) -> list[Action]:
         assert self.binaries is not None
@@ -40,7 +42,11 @@ class Target:
 
 
 def host_name(host) -> str:
-    return host.backend.host.name if hasattr(host.backend, "host") else host.backend.get_pytest_id()
+    """The host's name as the user gave it (paramiko/ssh: the host part of the spec; ansible: the inventory name)."""
+    h = getattr(host.backend, "host", None)
+    if isinstance(h, str):
+        return h
+    return getattr(h, "name", None) or host.backend.get_pytest_id()
 
 
 def member_name(alias: str, remote: Remote) -> str:
@@ -64,11 +70,15 @@ class Targets:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.ready: dict[str, Target | BaseException] = {}
+        self.preflight_hosts: set[str] = set()  # hosts whose pre-flight test is in this session
+        self.member_names: dict[str, str] = {}  # host → member name, when known from machines.txt
 
     def mode(self) -> str:
         return self.config.stash[MODE_KEY]
 
-    def get(self, host) -> Target:
+    def get(self, host, preflight_test: bool = False) -> Target:
+        """The prepared target; if preparing it failed, its pre-flight test reports why, once, and the
+        host's scenarios are skipped (they fail with the same line when no pre-flight test runs)."""
         __tracebackhide__ = True
         name = host_name(host)
         if name not in self.ready:
@@ -78,6 +88,8 @@ class Targets:
                 self.ready[name] = exc
         got = self.ready[name]
         if isinstance(got, BaseException):
+            if not preflight_test and name in self.preflight_hosts:
+                pytest.skip(f"{name} is not checked: it failed its pre-flight (test_preflight[{name}])")
             raise got
         return got
 
@@ -92,11 +104,15 @@ class Targets:
             except LabError as exc:
                 raise _failure(f"lab host {name}", str(exc), f"python -m provision.lab up {name}") from None
         remote = Remote(host)
+        check = preflight(remote, name)
+        if not check.ok:
+            raise PreconditionFailure(check)
         try:
-            member = load(opt.etcd_config, opt.etcd_set, name=member_name(name, remote))
+            member = load(opt.etcd_config, opt.etcd_set,
+                          name=self.member_names.get(name) or member_name(name, remote))
         except ModelError as exc:
             raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
-        target = Target(name, remote, member, mode, expected_version=opt.etcd_version)
+        target = Target(name, remote, member, mode, expected_version=opt.etcd_version, preflight=check)
         if mode in (LAB, BOOTSTRAP):
             try:
                 target.binaries = ensure(opt.etcd_source, Path(opt.etcd_binaries) if opt.etcd_binaries else None)
@@ -121,6 +137,11 @@ TARGETS_KEY = pytest.StashKey[Targets]()
 def etcd_target(request: pytest.FixtureRequest, host) -> Target:
     """The prepared target for this test's host."""
     return request.config.stash[TARGETS_KEY].get(host)
+
+
+@pytest.fixture
+def preflight_target(request: pytest.FixtureRequest, host) -> Target:
+    return request.config.stash[TARGETS_KEY].get(host, preflight_test=True)
 
 
 @given("a host where the etcd step was carried out", target_fixture="target")

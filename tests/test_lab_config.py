@@ -72,6 +72,7 @@ def test_ssh_config_checks_host_keys(tmp_path):
     assert f"  IdentityFile {tmp_path}/.lab/id_ed25519" in text
     assert f"  UserKnownHostsFile {tmp_path}/.lab/known_hosts" in text
     assert "StrictHostKeyChecking no" not in text and "GSSAPI" not in text
+    assert "Host 10.240.0.*" in text  # targets given by address use the same key and known_hosts
 
 
 def test_known_hosts_names_every_alias():

@@ -1,0 +1,45 @@
+"""Pre-flight: can the suite check this host at all? Reachable, root (or passwordless sudo), systemd, ss."""
+
+from __future__ import annotations
+
+from checks.core import Result
+from checks.remote import Remote
+
+PROBE = (
+    "id -u; "
+    "if [ -d /run/systemd/system ]; then timeout 30 systemctl is-system-running --wait 2>/dev/null || true; "
+    "else echo no-systemd; fi; "
+    "command -v ss >/dev/null && echo ss || echo no-ss"
+)
+
+
+def preflight(remote: Remote, name: str) -> Result:
+    """One command, one verdict; a connection failure raises PreconditionFailure from the remote itself."""
+    ev = remote.run(PROBE, timeout=40)
+    lines = ev.stdout.split()
+    problems, fixes = [], []
+    err = (ev.stderr or "").lower()
+    if ev.rc != 0 and ("password is required" in err or "terminal is required" in err or "sudo:" in err):
+        problems.append("sudo needs a password")
+        fixes.append(f"allow passwordless sudo for the login user on {name} (NOPASSWD), or log in as root")
+    elif len(lines) < 3:
+        problems.append(f"the probe failed (exit {ev.rc})")
+        fixes.append(f"ssh {name} true   # does a shell work there?")
+    else:
+        uid, state, ss = lines[0], lines[1], lines[-1]
+        if uid != "0":
+            problems.append(f"commands run as uid {uid}, not root")
+            fixes.append("log in as root, or pass --sudo with passwordless sudo")
+        if state == "no-systemd":
+            problems.append("systemd is not running (no /run/systemd/system)")
+            fixes.append("the etcd step needs a host booted with systemd")
+        elif state not in ("running", "degraded"):
+            problems.append(f"systemd reports {state}")
+            fixes.append(f"systemctl is-system-running; systemctl --failed   # on {name}")
+        if ss != "ss":
+            problems.append("ss is missing")
+            fixes.append("apt-get install iproute2")
+    return Result(
+        f"pre-flight of {name}", not problems, "reachable, root, systemd running, ss present",
+        "; ".join(problems) or "ready", [ev], "; ".join(fixes),
+    )

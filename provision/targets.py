@@ -1,0 +1,80 @@
+"""Which hosts to check, from the ways people already describe them: KTHW's machines.txt and SSH configs.
+
+machines.txt (KTHW, docs/03-compute-resources.md): ``IP FQDN HOST [SUBNET]`` per line, e.g.
+``10.0.0.10 server.kubernetes.local server``. The etcd hosts are the rows whose HOST is ``server``,
+or those named with ``--member``. A host is reached by its name where the SSH config knows it,
+else by its IP.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import os
+from dataclasses import dataclass
+
+import paramiko
+
+
+class TargetError(ValueError):
+    """Bad target input; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    ip: str
+    fqdn: str
+    host: str
+    subnet: str = ""
+
+
+def parse_machines(text: str, source: str = "machines.txt") -> list[Machine]:
+    machines = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cols = line.split()
+        if len(cols) not in (3, 4):
+            raise TargetError(f"{source}:{number}: expected 'IP FQDN HOST [SUBNET]', found {len(cols)} columns")
+        try:
+            ipaddress.ip_address(cols[0])
+        except ValueError:
+            raise TargetError(f"{source}:{number}: {cols[0]!r} is not an IP address") from None
+        machines.append(Machine(*cols))
+    if not machines:
+        raise TargetError(f"{source}: no machines listed")
+    return machines
+
+
+def select(machines: list[Machine], members: list[str] | None = None) -> list[Machine]:
+    """The etcd hosts: HOST == server (the tutorial's control plane) unless members are named."""
+    wanted = members or ["server"]
+    by_name = {m.host: m for m in machines}
+    missing = [w for w in wanted if w not in by_name]
+    if missing:
+        raise TargetError(f"no row for {', '.join(missing)} in machines.txt (hosts: {', '.join(by_name)})")
+    return [by_name[w] for w in wanted]
+
+
+def ssh_config_knows(ssh_config: str | None, name: str) -> bool:
+    """True when a ``Host`` block of the SSH config matches the name itself (not only ``Host *``)."""
+    path = ssh_config or os.path.expanduser("~/.ssh/config")
+    if not os.path.exists(path):
+        return False
+    patterns = paramiko.SSHConfig.from_path(path).get_hostnames()
+    return any(p != "*" and not p.startswith("!") and fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def hostspecs(machines: list[Machine], ssh_config: str | None) -> dict[str, str]:
+    """{testinfra host spec: member name}: by name where the SSH config knows it, else root@IP."""
+    out = {}
+    for m in machines:
+        if ssh_config_knows(ssh_config, m.host):
+            spec = m.host
+        elif ssh_config_knows(ssh_config, m.ip):
+            spec = m.ip
+        else:
+            spec = f"root@{m.ip}"
+        out[spec] = m.host
+    return out

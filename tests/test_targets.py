@@ -1,0 +1,45 @@
+"""machines.txt and SSH configs into testinfra host specs."""
+
+import pytest
+
+from provision.targets import Machine, TargetError, hostspecs, parse_machines, select, ssh_config_knows
+
+KTHW = """\
+10.0.0.10 server.kubernetes.local server
+10.0.0.20 node-0.kubernetes.local node-0 10.200.0.0/24
+10.0.0.21 node-1.kubernetes.local node-1 10.200.1.0/24   # a comment
+"""
+
+
+def test_parse_kthw_machines():
+    ms = parse_machines(KTHW)
+    assert ms[0] == Machine("10.0.0.10", "server.kubernetes.local", "server")
+    assert ms[2].subnet == "10.200.1.0/24"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("10.0.0.10 server\n", "expected 'IP FQDN HOST"),
+    ("server server.kubernetes.local server\n", "is not an IP address"),
+    ("\n# nothing\n", "no machines listed"),
+])
+def test_bad_machines_files_say_where(text, message):
+    with pytest.raises(TargetError, match=message):
+        parse_machines(text, "m.txt")
+
+
+def test_select_server_by_default_or_named_members():
+    ms = parse_machines(KTHW)
+    assert [m.host for m in select(ms)] == ["server"]
+    assert [m.host for m in select(ms, ["node-0", "node-1"])] == ["node-0", "node-1"]
+    with pytest.raises(TargetError, match="no row for etcd-9"):
+        select(ms, ["etcd-9"])
+
+
+def test_reach_by_name_when_the_ssh_config_knows_it_else_by_ip(tmp_path):
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Host server\n  HostName 10.0.0.10\nHost 10.0.0.2?\n  User admin\nHost *\n  ConnectTimeout 5\n")
+    assert ssh_config_knows(str(cfg), "server") and not ssh_config_knows(str(cfg), "node-9")
+    ms = parse_machines(KTHW + "192.168.50.7 x.kubernetes.local x\n")
+    assert hostspecs(ms, str(cfg)) == {"server": "server", "10.0.0.20": "node-0", "10.0.0.21": "node-1",
+                                       "root@192.168.50.7": "x"}
+    assert hostspecs(ms[:1], str(tmp_path / "missing")) == {"root@10.0.0.10": "server"}

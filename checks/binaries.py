@@ -13,7 +13,7 @@ VERSION_COMMAND = {"etcd": "%s --version", "etcdctl": "%s version"}
 def reports_version(remote: Remote, member: Member, name: str, expected: str | None = None) -> Result:
     """``etcd --version`` / ``etcdctl version`` runs and names a version (the provisioned one, when known)."""
     path = member.binaries[name]
-    ev = remote.run(VERSION_COMMAND[name], path)
+    ev = remote.look(VERSION_COMMAND[name], path)
     try:
         found = etcd_version(ev.stdout)
     except BinariesError:

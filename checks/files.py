@@ -27,7 +27,7 @@ def parse_stat(line: str) -> Stat:
 
 
 def stat(remote: Remote, path: str) -> tuple[Evidence, Stat | None]:
-    ev = remote.run("stat -L -c %s -- %s", STAT_FORMAT, path)
+    ev = remote.look("stat -L -c %s -- %s", STAT_FORMAT, path)
     if not ev.ok or not ev.stdout.strip():
         return ev, None
     return ev, parse_stat(ev.stdout.splitlines()[0])

@@ -25,9 +25,9 @@ def moved_data_fix(member: Member) -> str:
     )
 
 
-def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20) -> Evidence:
+def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes: bool = False) -> Evidence:
     """Run etcdctl against the member's client URL; a missing etcdctl is a precondition failure."""
-    ev = remote.run(
+    ev = (remote.run if writes else remote.look)(
         f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=3s --command-timeout=8s {args}",
         member.etcdctl_path, member.endpoint, timeout=timeout,
     )
@@ -166,7 +166,7 @@ def no_errors(remote: Remote, member: Member) -> Result:
 def version_matches(remote: Remote, member: Member, expected: str | None = None) -> Result:
     """The running etcd's version equals the installed binary's (and the provisioned one's, when known)."""
     evidence, st, why = endpoint_status(remote, member)
-    binary = remote.run("%s --version", member.etcd_path)
+    binary = remote.look("%s --version", member.etcd_path)
     evidence.append(binary)
     what = "the running etcd is the installed binary's version"
     try:
@@ -200,9 +200,9 @@ def round_trip(remote: Remote, member: Member) -> Result:
     """put, get and delete a key of the suite's own (the only write the suite makes to etcd)."""
     key = f"/kthw-etcd-suite/check-{secrets.token_hex(4)}"
     value = secrets.token_hex(8)
-    put = etcdctl(remote, member, f"put {key} {value}")
-    get = etcdctl(remote, member, f"get {key} --print-value-only")
-    delete = etcdctl(remote, member, f"del {key}")
+    put = etcdctl(remote, member, f"put {key} {value}", writes=True)
+    get = etcdctl(remote, member, f"get {key} --print-value-only", writes=True)
+    delete = etcdctl(remote, member, f"del {key}", writes=True)
     ok = put.ok and put.stdout.strip() == "OK" and get.ok and get.stdout.strip() == value and delete.stdout.strip() == "1"
     found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
     return Result("a key can be written, read back and deleted", ok, f"put: OK, get: {value}, del: 1", found,

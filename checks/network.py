@@ -46,7 +46,7 @@ def parse_ss(text: str) -> list[Listener]:
 
 def listeners(remote: Remote, member: Member):
     pid_ev, pid = main_pid(remote, member)
-    ss_ev = remote.run("ss -Htlnp")
+    ss_ev = remote.look("ss -Htlnp")
     mine = [lst for lst in parse_ss(ss_ev.stdout) if pid and pid in lst.pids]
     return [pid_ev, ss_ev], pid, mine, parse_ss(ss_ev.stdout)
 

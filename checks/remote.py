@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import shlex
 import socket
@@ -18,14 +19,31 @@ class Remote:
         self.host = host
         self.timeout = timeout
         self.history: list[Evidence] = []
+        self._seen: dict[str, Evidence] = {}  # read-only commands already run since the last change
 
     @property
     def name(self) -> str:
         return self.host.backend.get_pytest_id() if hasattr(self.host.backend, "get_pytest_id") else str(self.host)
 
-    def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
-        """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``."""
+    def look(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
+        """A read-only command: its evidence is reused until a command run with :meth:`run` may have
+        changed the host (many scenarios read the same ``systemctl show`` or ``etcdctl member list``)."""
         command = quote_command(template, *args)
+        if command not in self._seen:
+            ev = self._exec(command, timeout)
+            if ev.rc in (124, 255):  # a timeout is no answer to keep
+                return ev
+            self._seen[command] = ev
+        return dataclasses.replace(self._seen[command])
+
+    def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
+        """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``.
+
+        Any command run this way may change the host: the evidence kept by :meth:`look` is dropped."""
+        self._seen.clear()
+        return self._exec(quote_command(template, *args), timeout)
+
+    def _exec(self, command: str, timeout: int | None) -> Evidence:
         limit = timeout or self.timeout
         wrapped = f"timeout -k 2 {int(limit)} sh -c {shlex.quote(command)}"
         try:
@@ -39,7 +57,7 @@ class Remote:
         return ev
 
     def read(self, path: str, timeout: int | None = None) -> Evidence:
-        return self.run("cat -- %s", path, timeout=timeout)
+        return self.look("cat -- %s", path, timeout=timeout)
 
 
 def describe_connection_error(exc: BaseException) -> str:

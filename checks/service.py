@@ -11,7 +11,7 @@ SEE = TUTORIAL_URL + "#start-the-etcd-server"
 
 
 def journal(remote: Remote, member: Member, lines: int = 15) -> Evidence:
-    return remote.run("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
+    return remote.look("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
 
 
 def enabled(remote: Remote, member: Member) -> Result:
@@ -39,7 +39,7 @@ def running(remote: Remote, member: Member) -> Result:
 
 
 def main_pid(remote: Remote, member: Member) -> tuple[Evidence, int]:
-    ev = remote.run("systemctl show -p MainPID --value -- %s", member.unit_name)
+    ev = remote.look("systemctl show -p MainPID --value -- %s", member.unit_name)
     try:
         return ev, int(ev.stdout.strip() or 0)
     except ValueError:

@@ -98,7 +98,7 @@ def environment_flags(environment: str) -> dict[str, list[str]]:
 
 def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
     props = " ".join(f"-p {p}" for p in SHOW_PROPERTIES)
-    ev = remote.run(f"systemctl show {props} -- %s", member.unit_name)
+    ev = remote.look(f"systemctl show {props} -- %s", member.unit_name)
     return ev, parse_show(ev.stdout)
 
 
@@ -179,7 +179,7 @@ def current(remote: Remote, member: Member) -> Result:
 
 def verify(remote: Remote, member: Member) -> Result:
     """systemd-analyze verify accepts the unit; its warnings about the unit are the evidence."""
-    ev = remote.run("systemd-analyze verify -- %s", member.unit_path, timeout=60)
+    ev = remote.look("systemd-analyze verify -- %s", member.unit_path, timeout=60)
     text = ev.stdout + ev.stderr
     own = [ln for ln in text.splitlines() if member.unit_name in ln or member.unit_path in ln]
     ok = ev.ok and not own
@@ -207,7 +207,7 @@ def setting(remote: Remote, member: Member, prop: str) -> Result:
     """Type=, Restart=, RestartSec= as systemd loaded them; WantedBy= of the [Install] systemd uses."""
     u = member.unit
     if prop == "WantedBy":
-        ev = remote.run("systemctl cat -- %s", member.unit_name)
+        ev = remote.look("systemctl cat -- %s", member.unit_name)
         found = install_wanted_by(ev.stdout)
         return Result(
             f"the unit sets WantedBy={u.wanted_by}", u.wanted_by in found, f"[Install] WantedBy={u.wanted_by}",

@@ -39,3 +39,32 @@ def test_each_failure_is_one_line(exc, words):
 def test_a_changed_host_key_names_both_keys():
     text = describe_connection_error(paramiko.BadHostKeyException("10.0.0.1", key_pair(), key_pair()))
     assert text.startswith("the host key of 10.0.0.1 has changed") and "refusing to connect" in text
+
+
+class CountingHost:
+    """Stands in for testinfra's host to count what the Remote sends (the caching logic only)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def run(self, command):
+        self.sent.append(command)
+
+        class Out:
+            rc, stdout, stderr = 0, f"out {len(self.sent)}", ""
+        return Out()
+
+
+def test_read_only_evidence_is_reused_until_something_may_have_changed():
+    from checks.remote import Remote
+
+    host = CountingHost()
+    r = Remote(host)
+    first = r.look("systemctl show -p MainPID -- %s", "etcd.service")
+    again = r.look("systemctl show -p MainPID -- %s", "etcd.service")
+    assert len(host.sent) == 1 and first.stdout == again.stdout == "out 1"
+    again.stdout = "mutated by a caller"
+    assert r.look("systemctl show -p MainPID -- %s", "etcd.service").stdout == "out 1"
+    r.run("systemctl restart -- %s", "etcd")  # may change the host: forget what was seen
+    assert r.look("systemctl show -p MainPID -- %s", "etcd.service").stdout == "out 3"
+    assert host.sent[0] == "timeout -k 2 20 sh -c 'systemctl show -p MainPID -- etcd.service'"

@@ -25,10 +25,27 @@ def moved_data_fix(member: Member) -> str:
     )
 
 
+def serving(remote: Remote, member: Member) -> None:
+    """Something listens on the client URL etcdctl talks to; else etcdctl would only time out."""
+    from checks.network import parse_ss, split_address
+
+    host, port = split_address(member.endpoint.split("://", 1)[1].rstrip("/"))
+    ss = remote.look("ss -Htln")
+    listening = {(lst.address, lst.port) for lst in parse_ss(ss.stdout)}
+    if ss.ok and not any(p == port and a in (host, "0.0.0.0", "::") for a, p in listening):
+        raise PreconditionFailure(Result(
+            "etcdctl", False, f"something listens on {host}:{port}",
+            f"nothing listens on {host}:{port}: etcd is not serving clients", [ss],
+            f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", SEE,
+        ))
+
+
 def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes: bool = False) -> Evidence:
-    """Run etcdctl against the member's client URL; a missing etcdctl is a precondition failure."""
+    """Run etcdctl against the member's client URL; a missing etcdctl, or nothing listening on the client
+    URL, is a precondition failure (one line, at once, instead of etcdctl's retries until its timeout)."""
+    serving(remote, member)
     ev = (remote.run if writes else remote.look)(
-        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=3s --command-timeout=8s {args}",
+        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=2s --command-timeout=8s {args}",
         member.etcdctl_path, member.endpoint, timeout=timeout,
     )
     if ev.rc in (126, 127):
@@ -207,3 +224,15 @@ def round_trip(remote: Remote, member: Member) -> Result:
     found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
     return Result("a key can be written, read back and deleted", ok, f"put: OK, get: {value}, del: 1", found,
                   [put, get, delete], f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+
+
+def hostname_matches(remote: Remote, member: Member) -> Result:
+    """The tutorial names the member after the host: the host's short hostname is the member's name."""
+    ev = remote.look("hostname -s")
+    found = ev.stdout.strip()
+    return Result(
+        f"the host's hostname is {member.name}, the member's name", ev.ok and found == member.name, member.name,
+        found or f"no answer (exit {ev.rc})", [ev],
+        f"hostnamectl set-hostname {member.name}   # and name it in /etc/hosts, as in the tutorial's step 3",
+        TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"),
+    )

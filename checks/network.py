@@ -58,16 +58,23 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
     evidence, pid, mine, everyone = listeners(remote, member)
     have = {(lst.address, lst.port) for lst in mine}
     missing = [f"{a}:{p}" for a, p in wanted if (a, p) not in have]
+    others = [f"{lst.process or '?'} (pid {','.join(map(str, lst.pids))}) on {lst.address}:{lst.port}"
+              for lst in everyone if pid not in lst.pids
+              and any(lst.address in (a, "0.0.0.0", "::") and lst.port == p for a, p in wanted)]
     if not pid:
-        found = f"{member.service} has no main process"
+        found = f"{member.service} has no main process (it is not running)"
     elif missing:
-        others = [f"{lst.process or '?'} (pid {','.join(map(str, lst.pids))})" for lst in everyone
-                  if any((lst.address in (a, "0.0.0.0", "::")) and lst.port == p for a, p in wanted)]
-        found = f"not listening on {', '.join(missing)}" + (f"; taken by {', '.join(others)}" if others else "")
+        found = f"not listening on {', '.join(missing)}"
     else:
         found = ", ".join(f"{a}:{p}" for a, p in wanted)
-    fix = (f"free the port (ss -tlnp shows who holds it), then systemctl restart {member.service}"
-           if pid and missing else f"systemctl restart {member.service}; check --listen-{role}-urls: {unit_fix(member)}")
+    if others:
+        found += f"; the port is held by {', '.join(others)}"
+        fix = f"free the port (ss -tlnp shows who holds it), then systemctl restart {member.service}"
+    elif not pid:
+        fix = f"systemctl start {member.service}; if it fails: journalctl -u {member.service} -n 50 --no-pager"
+    else:
+        fix = (f"set --listen-{role}-urls {urls} in {member.unit_path}, then systemctl daemon-reload && "
+               f"systemctl restart {member.service}")
     return Result(
         f"etcd (pid {pid or '-'}) listens for {role}s on {urls}", bool(pid) and not missing,
         ", ".join(f"{a}:{p}" for a, p in wanted), found, evidence, fix, SEE,

@@ -129,7 +129,9 @@ def flag(remote: Remote, member: Member, flag_name: str) -> Result:
         found, ok = f"--{name} is given {len(values)} times: {', '.join(values)}", False
     else:
         found, ok = f"--{name} {values[0]}", normalise(name, values[0]) == normalise(name, expected[name])
-    return Result(what, ok, f"--{name} {expected[name]}", found, [ev], unit_fix(member), SEE)
+    fix = (f"set --{name} {expected[name]} in {member.unit_path} (one line per flag, each ending in a bare "
+           f"backslash), then systemctl daemon-reload && systemctl restart {member.service}")
+    return Result(what, ok, f"--{name} {expected[name]}", found, [ev], fix, SEE)
 
 
 def no_unexpected_flags(remote: Remote, member: Member) -> Result:

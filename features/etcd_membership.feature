@@ -56,6 +56,9 @@ Feature: The member server is started
       | table  |
       | json   |
 
+  Scenario: The member is named after the host's hostname
+    Then the host's hostname is the member's name
+
   Scenario: etcdctl endpoint status shows the member leading
     Then the endpoint status shows the member as leader
 

@@ -50,6 +50,11 @@ def derived_id(target, listing):
     judge(membership.derived_id, listing, target)
 
 
+@then("the host's hostname is the member's name")
+def hostname(target):
+    require(membership.hostname_matches(target.remote, target.member))
+
+
 @then("the endpoint status shows the member as leader")
 def leader(target):
     require(membership.leader(target.remote, target.member))

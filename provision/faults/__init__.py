@@ -1,0 +1,107 @@
+"""The fault catalogue: classic mistakes of the etcd step as data (catalogue.toml), and applying them.
+
+    python -m provision.faults list
+    python -m provision.faults apply ID [--host server] [--force]
+    python -m provision.faults drill [--host server]     # reset, bootstrap, break in a random way
+    python -m provision.faults reveal                    # what the drill broke, and the remedy
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks.core import Evidence
+from provision.model import Member
+
+CATALOGUE = Path(__file__).with_name("catalogue.toml")
+
+
+class FaultError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    title: str
+    apply: str
+    fails: tuple[str, ...]
+    fix: str
+    remedy: str
+
+    def script(self, member: Member) -> str:
+        return fill(self.apply, member)
+
+    def fix_words(self, member: Member) -> str:
+        return fill(self.fix, member)
+
+    def remedy_text(self, member: Member) -> str:
+        return fill(self.remedy, member)
+
+
+def placeholders(member: Member) -> dict[str, str]:
+    values = {f.name: getattr(member, f.name) for f in dataclasses.fields(member) if isinstance(getattr(member, f.name), str)}
+    for prop in ("etcd_path", "etcdctl_path", "unit_name", "unit_path", "ca_cert", "server_key", "server_cert",
+                 "client_port", "peer_port", "endpoint"):
+        values[prop] = str(getattr(member, prop))
+    return values
+
+
+def fill(text: str, member: Member) -> str:
+    values = placeholders(member)
+
+    def one(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise FaultError(f"unknown placeholder {{{m.group(1)}}} in the catalogue")
+        return values[m.group(1)]
+
+    return re.sub(r"\{([a-z_]+)\}", one, text)
+
+
+def expand(names: list[str], groups: dict[str, list[str]], seen: tuple[str, ...] = ()) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name.startswith("@"):
+            group = name[1:]
+            if group not in groups:
+                raise FaultError(f"unknown group {name}")
+            if group in seen:
+                raise FaultError(f"group {name} includes itself")
+            out += expand(groups[group], groups, seen + (group,))
+        else:
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def load(path: Path = CATALOGUE) -> list[Fault]:
+    data = tomllib.loads(path.read_text())
+    groups = data.get("groups", {})
+    faults = []
+    for item in data.get("fault", []):
+        faults.append(Fault(item["id"], item["title"], item["apply"], tuple(expand(item["fails"], groups)),
+                            item["fix"], item["remedy"]))
+    ids = [f.id for f in faults]
+    if len(set(ids)) != len(ids):
+        raise FaultError("duplicate fault ids in the catalogue")
+    return faults
+
+
+def by_id(fault_id: str) -> Fault:
+    for f in load():
+        if f.id == fault_id:
+            return f
+    raise FaultError(f"no fault {fault_id!r}; see: python -m provision.faults list")
+
+
+def scenario_id(test_name: str, host: str) -> str:
+    """JUnit's ``test_x[paramiko://server-etcd]`` / ``test_x[paramiko://server]`` → ``test_x[etcd]`` / ``test_x``."""
+    return re.sub(r"\[[a-z]+://" + re.escape(host) + r"(?:-|(?=\]))", "[", test_name).replace("[]", "")
+
+
+def apply(fault: Fault, remote, member: Member) -> Evidence:
+    """Break the host: the fault's script as root (bounded in time like every command)."""
+    return remote.run("sh -c %s", fault.script(member), timeout=120)

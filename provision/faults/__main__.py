@@ -1,0 +1,116 @@
+"""python -m provision.faults list | apply ID [--host H] [--force] | drill [--host H] | reveal"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import secrets
+import sys
+from pathlib import Path
+
+from provision.faults import FaultError, apply, by_id, load
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DRILL = ROOT / ".lab" / "drill.json"
+
+
+def connect(name: str, ssh_config: str | None):
+    import testinfra
+
+    from checks.remote import Remote
+    from provision import ssh
+
+    ssh.install()
+    config = ssh_config or str(ROOT / ".lab/ssh_config")
+    return Remote(testinfra.get_host(f"paramiko://{name}", ssh_config=config))
+
+
+def lab_host(name: str) -> bool:
+    from provision.lab import Lab
+
+    return name in Lab().known()
+
+
+def bootstrap(remote, member) -> None:
+    from provision import certs
+    from provision.binaries import ensure
+    from provision.bootstrap import Bootstrap
+
+    Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from provision.model import ModelError, load as load_member
+
+    parser = argparse.ArgumentParser(prog="python -m provision.faults", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the catalogue")
+    p = sub.add_parser("apply", help="break a bootstrapped host in one known way")
+    p.add_argument("fault")
+    p.add_argument("--host", default="server")
+    p.add_argument("--ssh-config", default=None)
+    p.add_argument("--force", action="store_true", help="allow a host that is not a lab host")
+    p = sub.add_parser("drill", help="reset a lab host, carry out the step, break it in a random way")
+    p.add_argument("--host", default="server")
+    sub.add_parser("reveal", help="what the last drill broke, and the remedy")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            faults = load()
+            width = max(len(f.id) for f in faults)
+            for f in faults:
+                print(f"{f.id:<{width}}  {f.title}")
+            print(f"({len(faults)} faults)")
+            return 0
+        if args.command == "reveal":
+            if not DRILL.exists():
+                raise FaultError("no drill recorded: python -m provision.faults drill")
+            drill = json.loads(DRILL.read_text())
+            fault = by_id(drill["fault"])
+            member = load_member(None, [], name=drill["host"])
+            print(f"{drill['host']} was broken at {drill['at']} with '{fault.id}': {fault.title}")
+            print(f"remedy: {fault.remedy_text(member)}")
+            return 0
+        if args.command == "apply":
+            fault = by_id(args.fault)
+            if not args.force and (args.ssh_config or not lab_host(args.host)):
+                raise FaultError(f"{args.host} is not a lab host: faults break hosts, add --force if you mean it")
+            member = load_member(None, [], name=args.host.split(".")[0])
+            ev = apply(fault, connect(args.host, args.ssh_config), member)
+            print(f"applied '{fault.id}' to {args.host}: {fault.title}" + ("" if ev.ok else f" (exit {ev.rc})"))
+            return 0
+        # drill
+        member = load_member(None, [], name=args.host)
+        if not lab_host(args.host):
+            raise FaultError(f"{args.host} is not a lab host: python -m provision.lab up {args.host}")
+        from provision.lab import Lab
+
+        Lab().reset([args.host])
+        remote = connect(args.host, None)
+        bootstrap(remote, member)
+        fault = secrets.choice(load())
+        apply(fault, remote, member)
+        DRILL.parent.mkdir(exist_ok=True)
+        DRILL.write_text(json.dumps({"host": args.host, "fault": fault.id,
+                                     "at": datetime.datetime.now().isoformat(timespec="seconds")}) + "\n")
+        print(f"{args.host} now has one thing wrong with its etcd step. Find it and fix it by hand:")
+        print(f"  ssh -F .lab/ssh_config {args.host}")
+        print(f"  .venv/bin/pytest features/ --hosts={args.host} --ssh-config=.lab/ssh_config")
+        print("When the suite passes, or you give up: python -m provision.faults reveal")
+        return 0
+    except (FaultError, ModelError) as exc:
+        print(f"faults: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a lab or connection failure: one line
+        from checks.core import CheckFailure
+        from provision.lab import LabError
+
+        if isinstance(exc, (LabError, CheckFailure)):
+            print(f"faults: error: {exc.result.found if isinstance(exc, CheckFailure) else exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Mutation testing of the suite: each fault of the catalogue, applied to a correctly bootstrapped lab
+host, makes the suite fail in exactly the scenarios the catalogue names, with a remediation that names
+the fix; a clean bootstrap fails nothing. Prints a detection table."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.remote import Remote
+from provision.faults import apply, load, scenario_id
+from provision.lab import Lab
+from tests.labtools import audit, bootstrap_server, failed
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+FAULTS = load()
+TABLE: list[tuple[str, str, str]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def detection_table(request):
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and TABLE:
+        reporter.write_line("")
+        reporter.write_line(f"{'fault':<32} {'failed scenarios':>16}  verdict")
+        for fault_id, count, verdict in TABLE:
+            reporter.write_line(f"{fault_id:<32} {count:>16}  {verdict}")
+
+
+def test_the_catalogue_is_large_enough_and_well_formed():
+    assert len(FAULTS) >= 20
+    for f in FAULTS:
+        assert f.fails and f.fix and f.remedy and f.title
+
+
+def test_a_clean_bootstrap_fails_nothing(tmp_path):
+    Lab().reset(["server"])
+    bootstrap_server()
+    rc, results, output = audit(tmp_path)
+    TABLE.append(("(none: clean bootstrap)", str(len(failed(results))), "PASS" if rc == 0 else "FAIL"))
+    assert rc == 0 and not failed(results), output[-3000:]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+def test_the_suite_catches(fault, tmp_path):
+    Lab().reset(["server"])
+    host, member, _ = bootstrap_server()
+    ev = apply(fault, Remote(host), member)
+    rc, results, output = audit(tmp_path)
+    got = {scenario_id(n, "server") for n in failed(results)}
+    want = set(fault.fails)
+    fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:") or "(fix: " in ln]
+    named = any(fault.fix_words(member) in ln for ln in fix_lines)
+    verdict = "caught" if got == want and named else "MISSED" if not got else "WRONG"
+    TABLE.append((fault.id, str(len(got)), verdict))
+    assert rc == 1, f"nothing failed after applying the fault (apply: exit {ev.rc} {ev.stderr[-300:]})"
+    assert got == want, f"unexpected failures: {sorted(got - want)}; not failing: {sorted(want - got)}"
+    assert named, f"no remediation names {fault.fix_words(member)!r}: {fix_lines[:5]}"

@@ -27,6 +27,7 @@ pytest_plugins = [
     "steps.network",
     "steps.etcdctl",
     "steps.provisioning",
+    "steps.lifecycle",
     "reporting.plugin",
 ]
 
@@ -52,6 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="KTHW machines.txt (IP FQDN HOST [SUBNET]): check the rows whose HOST is server, or --member")
     g.addoption("--member", default=None, metavar="NAME[,NAME...]",
                 help="with --machines: the hosts (HOST column) that run etcd members")
+    g.addoption("--etcd-boot-timeout", type=float, default=120, metavar="SECONDS",
+                help="how long a rebooted host may take to run etcd again (default 120)")
     g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
                 help="the etcd version the hosts must run (default: the provisioned binaries' version)")
 

@@ -65,3 +65,17 @@ def snapshot(host) -> str:
     return files.stdout + service.stdout
 
 
+
+
+# what an audit skips unless --disruptive (and --bootstrap for the first)
+CHANGING_SCENARIOS = {
+    "test_a_second_bootstrap_changes_nothing",
+    "test_a_key_can_be_written_read_back_and_deleted",
+    "test_systemd_restarts_etcd_by_itself_after_it_is_killed",
+    "test_a_clean_stop_leaves_a_consistent_data_directory_and_a_start_brings_the_same_member_back",
+    "test_after_a_reboot_etcd_runs_again_with_its_data",
+}
+
+
+def skipped_in(results: dict[str, str], host: str = "server") -> set[str]:
+    return {n.replace(f"[paramiko://{host}]", "") for n, s in results.items() if s == "skipped"}

@@ -1,0 +1,190 @@
+"""etcd through kills, clean restarts and reboots: what systemd does by itself, and what survives.
+
+Waits are bounded retries (:func:`wait_for`), never bare sleeps."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from checks.core import CheckFailure, Evidence, Result
+from checks.membership import etcdctl
+from checks.remote import Remote
+from checks.unit import parse_show
+from provision.model import TUTORIAL_URL, Member
+
+SEE = TUTORIAL_URL + "#start-the-etcd-server"
+MARGIN = 20  # seconds beyond RestartSec that a restart may take
+
+
+def wait_for(probe: Callable[[], tuple[bool, object]], timeout: float, interval: float = 0.25):
+    """Call ``probe`` until it reports done or ``timeout`` passes: (done, last value, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        try:
+            done, value = probe()
+        except CheckFailure as exc:  # e.g. the host is still rebooting
+            done, value = False, exc.result.found
+        waited = time.monotonic() - start
+        if done or waited >= timeout:
+            return done, value, waited
+        time.sleep(interval)
+
+
+@dataclass
+class Noted:
+    key: str
+    value: str
+    member_id: str
+    evidence: list[Evidence]
+
+
+def status(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
+    ev = remote.run("systemctl show -p MainPID -p ActiveState -p SubState -p NRestarts -p Result -- %s",
+                    member.unit_name)
+    return ev, parse_show(ev.stdout)
+
+
+def member_id(remote: Remote, member: Member) -> tuple[Evidence, str]:
+    ev = etcdctl(remote, member, "endpoint status -w json", writes=True)
+    try:
+        return ev, f"{int(json.loads(ev.stdout)[0]['Status']['header']['member_id']):016x}"
+    except (ValueError, KeyError, IndexError):
+        return ev, ""
+
+
+def note(remote: Remote, member: Member) -> Noted:
+    key, value = f"/kthw-etcd-suite/resilience-{secrets.token_hex(4)}", secrets.token_hex(8)
+    put = etcdctl(remote, member, f"put {key} {value}", writes=True)
+    ev, mid = member_id(remote, member)
+    if put.stdout.strip() != "OK" or not mid:
+        raise CheckFailure(Result("a key written and the member's ID noted", False, "put: OK and an ID",
+                                  f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}", [put, ev],
+                                  f"journalctl -u {member.service} -n 50 --no-pager", SEE))
+    return Noted(key, value, mid, [put, ev])
+
+
+def forget(remote: Remote, member: Member, noted: Noted) -> None:
+    try:
+        etcdctl(remote, member, f"del {noted.key}", writes=True)
+    except CheckFailure:
+        pass
+
+
+def kill(remote: Remote, member: Member) -> dict:
+    ev, before = status(remote, member)
+    pid = before.get("MainPID", "0")
+    killed = remote.run("kill -KILL %s", pid)
+    return {"pid": pid, "restarts": before.get("NRestarts", "0"), "at": time.monotonic(), "evidence": [ev, killed]}
+
+
+def restarted(remote: Remote, member: Member, killed: dict) -> Result:
+    bound = member.unit.restart_sec + MARGIN
+
+    def probe():
+        ev, now = status(remote, member)
+        return (now.get("ActiveState") == "active" and now.get("SubState") == "running"
+                and now.get("MainPID") not in ("0", killed["pid"])), (ev, now)
+
+    done, (ev, now), _ = wait_for(probe, bound)
+    took = time.monotonic() - killed["at"]
+    found = (f"active (running) as pid {now.get('MainPID')} after {took:.1f}s, NRestarts "
+             f"{killed['restarts']} -> {now.get('NRestarts')}") if done else (
+        f"{now.get('ActiveState')} ({now.get('SubState')}) after {took:.1f}s")
+    return Result(
+        "systemd restarts etcd by itself after SIGKILL", done and now.get("NRestarts") != killed["restarts"],
+        f"a new etcd process within {bound}s (RestartSec={member.unit.restart_sec} + {MARGIN}s)", found,
+        killed["evidence"] + [ev],
+        f"set Restart={member.unit.restart} and RestartSec={member.unit.restart_sec} in [Service] of "
+        f"{member.unit_path}; systemctl daemon-reload", SEE,
+    )
+
+
+def stop(remote: Remote, member: Member) -> Result:
+    ev = remote.run("systemctl stop -- %s", member.service, timeout=90)
+    sev, now = status(remote, member)
+    ok = ev.ok and now.get("ActiveState") == "inactive" and now.get("Result") == "success"
+    return Result("etcd stops cleanly", ok, "ActiveState=inactive Result=success",
+                  f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}", [ev, sev],
+                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+
+
+def start(remote: Remote, member: Member) -> Result:
+    ev = remote.run("systemctl start -- %s", member.service, timeout=90)
+    sev, now = status(remote, member)
+    ok = ev.ok and now.get("ActiveState") == "active"
+    return Result("etcd starts", ok, "ActiveState=active", f"ActiveState={now.get('ActiveState')}", [ev, sev],
+                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+
+
+def data_consistent(remote: Remote, member: Member) -> Result:
+    """The stopped member's data: write-ahead log segments, and a snapshot database etcdctl can read."""
+    d = member.data_dir
+    wal = remote.run("ls -1 -- %s/member/wal", d)
+    db = remote.run("ETCDCTL_API=3 %s snapshot status %s/member/snap/db -w json", member.etcdctl_path, d)
+    try:
+        info = json.loads(db.stdout.strip().splitlines()[-1]) if db.ok else {}
+    except (ValueError, IndexError):
+        info = {}
+    segments = [w for w in wal.stdout.split() if w.endswith(".wal")]
+    ok = bool(segments) and bool(info.get("revision")) and info.get("totalKey", 0) > 0
+    return Result(
+        f"the stopped member's data in {d} is consistent", ok,
+        "WAL segments, and a snapshot database with keys and a revision",
+        f"{len(segments)} WAL segment(s); db: revision {info.get('revision', '?')}, {info.get('totalKey', '?')} keys",
+        [wal, db], f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged", SEE,
+    )
+
+
+def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
+    seen: dict = {"evidence": [], "id": ""}
+
+    def probe():
+        ev, seen["id"] = member_id(remote, member)
+        seen["evidence"] = [ev]
+        return bool(seen["id"]), seen["id"]
+
+    wait_for(probe, 30)
+    return Result("the member keeps its ID", seen["id"] == noted.member_id, noted.member_id,
+                  seen["id"] or "no answer", seen["evidence"],
+                  f"the data directory {member.data_dir} must persist: do not remove it", SEE)
+
+
+def reads_back(remote: Remote, member: Member, noted: Noted) -> Result:
+    ev = etcdctl(remote, member, f"get {noted.key} --print-value-only", writes=True)
+    return Result("the key written before reads back", ev.ok and ev.stdout.strip() == noted.value, noted.value,
+                  ev.stdout.strip() or f"nothing (exit {ev.rc})", [ev],
+                  f"the data directory {member.data_dir} must persist across restarts", SEE)
+
+
+def boot_id(remote: Remote) -> str:
+    return remote.run("cat /proc/sys/kernel/random/boot_id").stdout.strip()
+
+
+def reboot(remote: Remote) -> dict:
+    before = boot_id(remote)
+    try:
+        remote.run("systemctl reboot", timeout=10)
+    except CheckFailure:
+        pass  # the connection may drop as the host goes down
+    return {"boot_id": before, "at": time.monotonic()}
+
+
+def back_after_boot(remote: Remote, member: Member, rebooted: dict, timeout: float = 180) -> Result:
+    seen: dict = {"found": "the host has not rebooted yet", "evidence": []}
+
+    def probe():
+        now = boot_id(remote)
+        if not now or now == rebooted["boot_id"]:
+            return False, None
+        ev, st = status(remote, member)
+        seen["found"], seen["evidence"] = f"{st.get('ActiveState')} ({st.get('SubState')})", [ev]
+        return st.get("ActiveState") == "active" and st.get("SubState") == "running", None
+
+    done, _, waited = wait_for(probe, timeout, interval=0.5)
+    found = f"active (running) {waited:.1f}s after the reboot" if done else seen["found"]
+    return Result("etcd runs again after a reboot", done, f"active (running) within {timeout:.0f}s", found,
+                  seen["evidence"], f"systemctl enable {member.service}", SEE)

@@ -1,0 +1,37 @@
+"""The resilience scenarios both ways: they pass on a correct host (make test runs them in the lab) and
+fail, with the right fix, on a host whose unit lacks what they rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.remote import Remote
+from provision.faults import apply, by_id
+from provision.lab import Lab
+from tests.labtools import audit, bootstrap_server, failed
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("fault, select, scenario, fix", [
+    ("restart-removed", "killed", "test_systemd_restarts_etcd_by_itself_after_it_is_killed[paramiko://server]",
+     "set Restart=on-failure and RestartSec=5"),
+    ("not-enabled", "reboot", "test_after_a_reboot_etcd_runs_again_with_its_data[paramiko://server]",
+     "systemctl enable etcd"),
+], ids=["restart-removed", "not-enabled"])
+def test_a_resilience_scenario_fails_where_its_setting_is_missing(tmp_path, fault, select, scenario, fix):
+    Lab().reset(["server"])
+    host, member, _ = bootstrap_server()
+    apply(by_id(fault), Remote(host), member)
+    rc, results, output = audit(tmp_path, "--disruptive", "--etcd-boot-timeout=20", "-k", select)
+    assert rc == 1
+    assert failed(results) == {scenario}, output[-3000:]
+    assert any(ln.startswith("fix:") and fix in ln for ln in output.splitlines())
+
+
+def test_audits_run_the_resilience_scenarios_only_when_asked(tmp_path):
+    Lab().reset(["server"])
+    bootstrap_server()
+    rc, results, output = audit(tmp_path, "--disruptive", "-k", "killed or clean_stop or reboot")
+    assert rc == 0, output[-3000:]
+    assert sorted(results.values()) == ["passed"] * 3

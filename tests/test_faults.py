@@ -56,3 +56,45 @@ def test_the_suite_catches(fault, tmp_path):
     assert rc == 1, f"nothing failed after applying the fault (apply: exit {ev.rc} {ev.stderr[-300:]})"
     assert got == want, f"unexpected failures: {sorted(got - want)}; not failing: {sorted(want - got)}"
     assert named, f"no remediation names {fault.fix_words(member)!r}: {fix_lines[:5]}"
+
+
+def run_cli(*args: str):
+    import subprocess
+    import sys
+
+    from tests.labtools import ROOT
+
+    return subprocess.run([sys.executable, "-m", "provision.faults", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_lists_the_catalogue():
+    out = run_cli("list")
+    assert out.returncode == 0
+    assert f"({len(FAULTS)} faults)" in out.stdout and "data-dir-mode" in out.stdout
+
+
+def test_cli_refuses_hosts_outside_the_lab():
+    out = run_cli("apply", "stopped", "--host", "example.com")
+    assert out.returncode == 1
+    assert out.stderr.strip() == ("faults: error: example.com is not a lab host: faults break hosts, "
+                                  "add --force if you mean it")
+    out = run_cli("apply", "no-such-fault")
+    assert out.returncode == 1 and "no fault 'no-such-fault'" in out.stderr
+
+
+def test_a_drill_breaks_the_host_without_saying_how_and_reveal_tells(tmp_path):
+    import json
+
+    from tests.labtools import ROOT
+
+    out = run_cli("drill", "--host", "server")
+    assert out.returncode == 0, out.stderr
+    drill = json.loads((ROOT / ".lab/drill.json").read_text())
+    fault = next(f for f in FAULTS if f.id == drill["fault"])
+    assert fault.id not in out.stdout and fault.title not in out.stdout
+    assert "pytest features/ --hosts=server" in out.stdout
+    rc, results, _ = audit(tmp_path)
+    assert rc == 1 and failed(results)  # the suite finds something
+    revealed = run_cli("reveal")
+    assert revealed.returncode == 0 and fault.id in revealed.stdout and "remedy:" in revealed.stdout

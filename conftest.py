@@ -28,6 +28,8 @@ pytest_plugins = [
     "steps.etcdctl",
     "steps.provisioning",
     "steps.lifecycle",
+    "steps.cis",
+    "steps.cluster",
     "reporting.plugin",
 ]
 
@@ -40,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
     g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
                 help="override one setting of the desired state, e.g. name=controller (repeatable)")
+    g.addoption("--profile", default="lab", choices=("lab", "production"),
+                help="lab: the tutorial's single member over HTTP (default); production: 3 members over TLS")
     g.addoption("--bootstrap", action="store_true", help="carry out the step on --hosts before checking them")
     g.addoption("--disruptive", action="store_true",
                 help="with --hosts: also run scenarios that write to etcd or stop it")
@@ -89,6 +93,7 @@ def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
         raise pytest.UsageError(f"--machines: {exc}") from None
     specs = hostspecs(machines, opt.ssh_config)
     opt.hosts = ",".join(specs)
+    opt.etcd_addresses = {spec.split("@")[-1]: m.ip for spec, m in zip(specs, machines)}
     return {spec.split("@")[-1]: member for spec, member in specs.items()}
 
 
@@ -109,7 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if opt.hosts is None:
             mode = LAB
             if _runs_features(config):
-                opt.hosts = "server"
+                from provision.profiles import PRODUCTION_HOSTS
+
+                opt.hosts = ",".join(PRODUCTION_HOSTS) if opt.profile == "production" else "server"
                 opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
         else:
             mode = BOOTSTRAP if opt.bootstrap else AUDIT
@@ -125,6 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[MODE_KEY] = mode
     config.stash[TARGETS_KEY] = Targets(config)
     config.stash[TARGETS_KEY].member_names = dict(getattr(opt, "etcd_member_names", {}) or {})
+    config.stash[TARGETS_KEY].addresses = dict(getattr(opt, "etcd_addresses", {}) or {})
     if _runs_features(config):
         REPORTS.mkdir(exist_ok=True)
         if getattr(opt, "xmlpath", None) is None:
@@ -135,7 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
             opt.cucumber_json_path = str(REPORTS / "cucumber.json")
         options = {
-            "profile": "lab (the tutorial's single member over HTTP)",
+            "profile": "lab (the tutorial's single member over HTTP)" if opt.profile == "lab"
+            else "production (3 members over TLS with certificate authentication)",
             "target": {LAB: "local lab", BOOTSTRAP: "given hosts", AUDIT: "given hosts"}[mode]
             + f" ({opt.hosts})",
             "step": "carried out by the suite" if mode in (LAB, BOOTSTRAP) else "audited as found (nothing changed)",
@@ -164,10 +173,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         host = callspec.params.get("_testinfra_host") if callspec else None
         if host is not None:
             name = host_name(host)
-            item.add_marker(pytest.mark.xdist_group(name))
+            targets.hosts.setdefault(name, host)
+            # a production cluster is prepared as a whole: all its hosts on one worker
+            item.add_marker(pytest.mark.xdist_group("cluster" if config.option.profile == "production" else name))
             if item.originalname == "test_preflight":
                 targets.preflight_hosts.add(name)
-        if mode == AUDIT and item.get_closest_marker("bootstrap"):
+        if config.option.profile != "production" and item.get_closest_marker("production"):
+            item.add_marker(pytest.mark.skip(reason="production profile only (--profile production)"))
+        elif mode == AUDIT and item.get_closest_marker("bootstrap"):
             item.add_marker(pytest.mark.skip(reason="auditing: the step is not carried out (use --bootstrap)"))
         elif mode == AUDIT and not config.option.disruptive:
             for marker, why in CHANGING.items():

@@ -64,7 +64,7 @@ def _read(remote: Remote, path: str) -> tuple[Evidence, bytes | None]:
 def parses(remote: Remote, member: Member, name: str) -> Result:
     path = member.config_file(name)
     ev, data = _read(remote, path)
-    is_key = name == member.server_key
+    is_key = member.is_key(name)
     what = f"{path} is a PEM {'private key' if is_key else 'X.509 certificate'}"
     if data is None:
         return Result(what, False, "a readable file", "cannot read it", [ev], f"cp {name} {member.config_dir}/", SEE)

@@ -37,6 +37,8 @@ class EndpointStatus:
     raft_term: int
     raft_index: int
     errors: tuple[str, ...] = field(default_factory=tuple)
+    leader: str = ""  # the leader's ID (JSON only)
+    cluster_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def status_json(text: str) -> list[EndpointStatus]:
                 item["Endpoint"], hex_id(member), st.get("version", ""), int(st.get("leader", 0)) == member,
                 bool(st.get("isLearner", False)), int(st.get("raftTerm", 0)), int(st.get("raftIndex", 0)),
                 tuple(st.get("errors", ()) or ()),
+                hex_id(int(st["leader"])) if st.get("leader") else "",
+                hex_id(int(st["header"]["cluster_id"])) if st["header"].get("cluster_id") else "",
             )
         )
     return out

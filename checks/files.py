@@ -76,7 +76,7 @@ def directory(remote: Remote, member: Member, which: str) -> Result:
 
 def certificate_file(remote: Remote, member: Member, name: str) -> Result:
     path = member.config_file(name)
-    is_key = name == member.server_key
+    is_key = member.is_key(name)
     mode = member.modes.key if is_key else member.modes.cert
     fix = f"cp {name} {member.config_dir}/ && chmod {mode:o} {path}"
     return path_check(

@@ -10,7 +10,7 @@ from checks.etcdctl import (
 )
 from checks.remote import Remote
 from provision.binaries import BinariesError, etcd_version
-from provision.model import TUTORIAL_URL, Member
+from provision.model import TUTORIAL_URL, Member, parse_initial_cluster
 
 SEE = TUTORIAL_URL + "#verification"
 FORMAT_ARGS = {"simple": "", "table": "-w table", "json": "-w json"}
@@ -40,13 +40,15 @@ def serving(remote: Remote, member: Member) -> None:
         ))
 
 
-def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes: bool = False) -> Evidence:
+def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes: bool = False,
+            endpoints: str = "") -> Evidence:
     """Run etcdctl against the member's client URL; a missing etcdctl, or nothing listening on the client
     URL, is a precondition failure (one line, at once, instead of etcdctl's retries until its timeout)."""
     serving(remote, member)
+    tls = " ".join(member.etcdctl_tls_args())
     ev = (remote.run if writes else remote.look)(
-        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=2s --command-timeout=8s {args}",
-        member.etcdctl_path, member.endpoint, timeout=timeout,
+        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=2s --command-timeout=8s {tls} {args}".replace("  ", " "),
+        member.etcdctl_path, endpoints or member.endpoint, timeout=timeout,
     )
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
@@ -84,15 +86,22 @@ def _listed(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Me
 
 
 def one_member(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
-    what = "the cluster has exactly one member"
+    """The members are exactly those of --initial-cluster (one, in the tutorial's lab)."""
+    want = sorted(parse_initial_cluster(member.initial_cluster))
+    what = f"the cluster has exactly {len(want)} member{'s' if len(want) != 1 else ''}: {', '.join(want)}"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
-    names = ", ".join(m.name or "(unstarted)" for m in members)
-    return Result(what, len(members) == 1, "1 member", f"{len(members)} members: {names}", [ev],
-                  moved_data_fix(member), SEE)
+    names = sorted(m.name or "(unstarted)" for m in members)
+    return Result(what, names == want, ", ".join(want), f"{len(members)}: {', '.join(names)}", [ev],
+                  moved_data_fix(member) if len(want) == 1 else f"etcdctl member remove <ID> for members not in {want}",
+                  SEE)
 
 
-def _only(members: list[MemberInfo]) -> MemberInfo | None:
+def _only(members: list[MemberInfo], member: Member) -> MemberInfo | None:
+    """This host's member: the one with its peer URLs (the name may be wrong, that is checked too)."""
+    mine = [m for m in members if set(m.peer_urls) == set(member.peer_urls)]
+    if len(mine) == 1:
+        return mine[0]
     return members[0] if len(members) == 1 else None
 
 
@@ -100,8 +109,8 @@ def named_and_started(ev: Evidence, members: list[MemberInfo] | None, why: str, 
     what = f"the member is named {member.name} and started"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
-    m = _only(members)
-    found = f"{m.name or '(no name)'}, {m.status}" if m else f"{len(members)} members"
+    m = _only(members, member)
+    found = f"{m.name or '(no name)'}, {m.status}" if m else f"no member with peer URL {', '.join(member.peer_urls)}"
     ok = m is not None and m.name == member.name and m.status == "started"
     fix = (f"set --name {member.name} and --initial-cluster {member.initial_cluster} in {member.unit_path}, "
            f"systemctl daemon-reload; then {moved_data_fix(member)}")
@@ -112,7 +121,7 @@ def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, me
     what = "the member advertises the configured peer and client URLs"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
-    m = _only(members)
+    m = next((x for x in members if x.name == member.name), None) or _only(members, member)
     want = (sorted(member.peer_urls), sorted(member.client_urls))
     found = (sorted(m.peer_urls), sorted(m.client_urls)) if m else None
     return Result(
@@ -129,7 +138,7 @@ def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member
     what = "the member is a voting member, not a learner"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
-    m = _only(members)
+    m = _only(members, member)
     return Result(what, m is not None and not m.is_learner, "is learner: false",
                   f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members", [ev],
                   f"etcdctl member promote {m.id if m else '<ID>'}", SEE)
@@ -139,7 +148,7 @@ def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member:
     what = "the member ID is the one etcd derives from the peer URLs and cluster token"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
-    m = _only(members)
+    m = _only(members, member)
     want = member.member_id()
     return Result(what, m is not None and m.id == want, want, m.id if m else f"{len(members)} members", [ev],
                   moved_data_fix(member), SEE)
@@ -164,6 +173,12 @@ def endpoint_status(remote: Remote, member: Member) -> tuple[list[Evidence], End
 
 def leader(remote: Remote, member: Member) -> Result:
     evidence, st, why = endpoint_status(remote, member)
+    if member.cluster_size > 1:  # in a cluster one member leads: this one must know which
+        what = "the member follows or is the cluster's leader"
+        if st is None:
+            return Result(what, False, "a leader ID", why, evidence, f"systemctl status {member.service}", SEE)
+        return Result(what, bool(st.leader), "a leader ID", st.leader or "no leader", evidence,
+                      f"a quorum of members must run: systemctl status {member.service} on every member", SEE)
     what = "the member is the leader"
     if st is None:
         return Result(what, False, "IS LEADER true", why, evidence, f"systemctl status {member.service}", SEE)

@@ -76,7 +76,7 @@ def artifacts(member: Member, binaries: Binaries, certs: dict[str, Path]) -> lis
         Artifact("etcdctl", member.etcdctl_path, member.modes.binary, path=binaries.etcdctl),
     ]
     for name in member.certificates:
-        mode = member.modes.key if name == member.server_key else member.modes.cert
+        mode = member.modes.key if member.is_key(name) else member.modes.cert
         out.append(Artifact(name, member.config_file(name), mode, path=certs[name]))
     out.append(
         Artifact(member.unit_name, member.unit_path, member.modes.unit, data=render_unit(member).encode())
@@ -114,7 +114,7 @@ class Bootstrap:
         return client.open_sftp()
 
     # ----- the actions -------------------------------------------------------------------
-    def run(self) -> list[Action]:
+    def run(self, start: bool = True) -> list[Action]:
         start = time.monotonic()
         probe = self.r.run("id -u; command -v systemctl")
         if probe.rc != 0 or probe.stdout.split()[:1] != ["0"]:
@@ -133,7 +133,8 @@ class Bootstrap:
         restart = unit_changed or any(art.restarts_etcd for art in changed)
         self.daemon_reload(unit_changed)
         self.enable()
-        self.start(restart)
+        if start:
+            self.start(restart)
         self.progress(Action(f"bootstrap finished in {time.monotonic() - start:.1f}s", OK))
         return self.actions
 

@@ -45,48 +45,91 @@ def _pem_key(key) -> bytes:
     )
 
 
-def generate(dest: Path, member: Member, bits: int = 2048) -> None:
-    """A CA and a kube-api-server certificate signed by it, written with the key 0600."""
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("CA")).issuer_name(_name("CA"))
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3653))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+def _write(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+
+
+def new_ca(bits: int = 2048):
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    sans = [x509.DNSName(d) for d in KUBE_API_SERVER_DNS] + [
-        x509.IPAddress(ipaddress.ip_address(i)) for i in KUBE_API_SERVER_IPS
-    ]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("kubernetes")).issuer_name(ca.subject)
+        .subject_name(_name("CA")).issuer_name(_name("CA"))
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3653))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+        .not_valid_before(_now()).not_valid_after(_now() + datetime.timedelta(days=3653))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(key, hashes.SHA256())
     )
-    dest.mkdir(parents=True, exist_ok=True)
-    files = {
-        member.ca_cert: (ca.public_bytes(serialization.Encoding.PEM), 0o644),
-        member.server_key: (_pem_key(key), 0o600),
-        member.server_cert: (cert.public_bytes(serialization.Encoding.PEM), 0o644),
-        "ca.key": (_pem_key(ca_key), 0o600),
-    }
-    for name, (data, mode) in files.items():
-        path = dest / name
-        fd = os.open(path.with_suffix(path.suffix + ".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(path.with_suffix(path.suffix + ".tmp"), path)
+    return cert, key
+
+
+def issue(ca, ca_key, cn: str, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), server: bool = True, bits: int = 2048):
+    """A certificate signed by the CA, for TLS servers (and their peers) or clients."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH] if server else [
+        ExtendedKeyUsageOID.CLIENT_AUTH]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn)).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(_now()).not_valid_after(_now() + datetime.timedelta(days=3653))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    )
+    sans = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def pem(cert) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def generate(dest: Path, member: Member, bits: int = 2048) -> None:
+    """A CA and a kube-api-server certificate signed by it (KTHW's names), written with the keys 0600."""
+    ca, ca_key = new_ca(bits)
+    cert, key = issue(ca, ca_key, "kubernetes", KUBE_API_SERVER_DNS, KUBE_API_SERVER_IPS, bits=bits)
+    _write(dest / member.ca_cert, pem(ca), 0o644)
+    _write(dest / "ca.key", _pem_key(ca_key), 0o600)
+    _write(dest / member.server_key, _pem_key(key), 0o600)
+    _write(dest / member.server_cert, pem(cert), 0o644)
+
+
+def ensure_production(member: Member, address: str, directory: Path | None = None) -> dict[str, Path]:
+    """The production profile's files for one member: the shared CA, the member's server/peer certificate
+    (its name and address in the SANs) and etcdctl's client certificate; generated once, keys 0600."""
+    from provision.profiles import CA_CERT, CLIENT_CERT, CLIENT_KEY, SERVER_CERT, SERVER_KEY
+
+    base = directory or ROOT / ".lab" / "certs-production"
+    if not (base / CA_CERT).is_file() or not (base / "ca.key").is_file():
+        ca, ca_key = new_ca()
+        _write(base / "ca.key", _pem_key(ca_key), 0o600)
+        _write(base / CA_CERT, pem(ca), 0o644)
+    ca = x509.load_pem_x509_certificate((base / CA_CERT).read_bytes())
+    ca_key = serialization.load_pem_private_key((base / "ca.key").read_bytes(), password=None)
+    own = base / member.name
+    marker = own / "address"
+    if not marker.is_file() or marker.read_text().strip() != address or not (own / SERVER_CERT).is_file():
+        cert, key = issue(ca, ca_key, member.name, (member.name, f"{member.name}.kubernetes.local", "localhost"),
+                          (address, "127.0.0.1"))
+        _write(own / SERVER_KEY, _pem_key(key), 0o600)
+        _write(own / SERVER_CERT, pem(cert), 0o644)
+        client, client_key = issue(ca, ca_key, "etcdctl", server=False)
+        _write(own / CLIENT_KEY, _pem_key(client_key), 0o600)
+        _write(own / CLIENT_CERT, pem(client), 0o644)
+        _write(marker, (address + "\n").encode(), 0o644)
+    return {CA_CERT: base / CA_CERT, SERVER_KEY: own / SERVER_KEY, SERVER_CERT: own / SERVER_CERT,
+            CLIENT_KEY: own / CLIENT_KEY, CLIENT_CERT: own / CLIENT_CERT}
 
 
 def ensure(member: Member, directory: Path | None = None) -> dict[str, Path]:

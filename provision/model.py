@@ -71,6 +71,17 @@ class Member:
     unit_dir: str = "/etc/systemd/system"
     service: str = "etcd"
     certificates: tuple[str, ...] = ("ca.crt", "kube-api-server.key", "kube-api-server.crt")
+    # TLS (the production profile; the tutorial's lab runs plain HTTP and leaves these empty)
+    cert_file: str = ""
+    key_file: str = ""
+    trusted_ca_file: str = ""
+    client_cert_auth: bool = False
+    peer_cert_file: str = ""
+    peer_key_file: str = ""
+    peer_trusted_ca_file: str = ""
+    peer_client_cert_auth: bool = False
+    etcdctl_cert: str = ""  # the client certificate etcdctl presents (with etcdctl_key and trusted_ca_file)
+    etcdctl_key: str = ""
     unit: Unit = field(default_factory=Unit)
     modes: Modes = field(default_factory=Modes)
 
@@ -115,9 +126,45 @@ class Member:
     def config_file(self, name: str) -> str:
         return f"{self.config_dir}/{name}"
 
+    def is_key(self, name: str) -> bool:
+        """A private key among the certificates (kept 0600)."""
+        return name == self.server_key or name.endswith(".key")
+
     # ----- derived expectations ------------------------------------------------------------
+    TLS_FLAGS = (
+        ("--cert-file", "cert_file"), ("--key-file", "key_file"), ("--trusted-ca-file", "trusted_ca_file"),
+        ("--client-cert-auth", "client_cert_auth"), ("--peer-cert-file", "peer_cert_file"),
+        ("--peer-key-file", "peer_key_file"), ("--peer-trusted-ca-file", "peer_trusted_ca_file"),
+        ("--peer-client-cert-auth", "peer_client_cert_auth"),
+    )
+
     def flags(self) -> list[tuple[str, str]]:
-        """etcd's command-line flags in the tutorial's order."""
+        """etcd's command-line flags in the tutorial's order, then the TLS flags that are set."""
+        return self._base_flags() + [
+            (flag, "true" if getattr(self, attr) is True else getattr(self, attr))
+            for flag, attr in self.TLS_FLAGS if getattr(self, attr)
+        ]
+
+    @property
+    def tls(self) -> bool:
+        return self.endpoint.startswith("https://")
+
+    def tls_files(self) -> dict[str, str]:
+        """Every TLS file the member uses, by its setting name."""
+        names = ("cert_file", "key_file", "trusted_ca_file", "peer_cert_file", "peer_key_file",
+                 "peer_trusted_ca_file", "etcdctl_cert", "etcdctl_key")
+        return {n: getattr(self, n) for n in names if getattr(self, n)}
+
+    def etcdctl_tls_args(self) -> list[str]:
+        if not self.etcdctl_cert:
+            return []
+        return [f"--cacert={self.trusted_ca_file}", f"--cert={self.etcdctl_cert}", f"--key={self.etcdctl_key}"]
+
+    @property
+    def cluster_size(self) -> int:
+        return len(parse_initial_cluster(self.initial_cluster))
+
+    def _base_flags(self) -> list[tuple[str, str]]:
         return [
             ("--name", self.name),
             ("--initial-advertise-peer-urls", self.initial_advertise_peer_urls),
@@ -203,13 +250,19 @@ def _check_url(field_name: str, value: str) -> None:
             raise ModelError(f"{field_name}: {url!r} is not a URL like http://127.0.0.1:2379")
 
 
+OPTIONAL = {"cert_file", "key_file", "trusted_ca_file", "peer_cert_file", "peer_key_file", "peer_trusted_ca_file",
+            "etcdctl_cert", "etcdctl_key"}
+
+
 def validate(m: Member) -> None:
     """Refuse anything that could not be written safely into a unit file or is not what etcd accepts."""
     for f in dataclasses.fields(m):
         value = getattr(m, f.name)
         values = value if isinstance(value, tuple) else [value]
+        optional = f.name in OPTIONAL
         for v in values:
-            if isinstance(v, str) and (not v or any(c.isspace() or ord(c) < 32 for c in v) or "\\" in v):
+            if isinstance(v, str) and ((not v and not optional) or any(c.isspace() or ord(c) < 32 for c in v)
+                                       or "\\" in v):
                 raise ModelError(f"{f.name}: {v!r} must be non-empty, without spaces, newlines or backslashes")
     for f in dataclasses.fields(m.unit):
         v = getattr(m.unit, f.name)
@@ -236,8 +289,13 @@ def validate(m: Member) -> None:
     for c in m.certificates:
         if "/" in c or c.startswith("."):
             raise ModelError(f"certificates: {c!r} must be a plain file name")
-    if len(m.certificates) != 3:
-        raise ModelError("certificates: expected three names: CA certificate, server key, server certificate")
+    for name, path in m.tls_files().items():
+        if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+            raise ModelError(f"{name}: {path!r} must be an absolute path")
+    if bool(m.etcdctl_cert) != bool(m.etcdctl_key):
+        raise ModelError("etcdctl_cert and etcdctl_key go together")
+    if len(m.certificates) < 3:
+        raise ModelError("certificates: expected at least: CA certificate, server key, server certificate")
     if m.unit.type not in SERVICE_TYPES:
         raise ModelError(f"unit.type: {m.unit.type!r} is not one of {', '.join(SERVICE_TYPES)}")
     if m.unit.restart not in RESTART_VALUES:
@@ -256,6 +314,12 @@ def _coerce(section: type, key: str, value: Any) -> Any:
     if key not in fields:
         raise ModelError(f"unknown setting {key!r}; known: {', '.join(sorted(fields))}")
     default = getattr(section(), key) if section is not Member else _MEMBER_DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise ModelError(f"{key}: {value!r} is not true or false")
+        return value
     if isinstance(default, int) and isinstance(value, str):
         try:
             return int(value, 8) if section is Modes else int(value)

@@ -46,5 +46,7 @@ def terminal_summary(run: Run) -> list[str]:
     lines.append("== Summary ==")
     for h in run.hosts():
         version = f", etcd {h.etcd_version}" if h.etcd_version else ""
-        lines.append(f"{h.name}: {h.verdict} ({h.passed} passed, {h.failed} failed, {h.skipped} skipped{version})")
+        deviations = f", {h.deviation} known deviations" if h.deviation else ""
+        lines.append(f"{h.name}: {h.verdict} ({h.passed} passed, {h.failed} failed, {h.skipped} skipped"
+                     f"{deviations}{version})")
     return lines

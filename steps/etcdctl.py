@@ -25,8 +25,8 @@ def judge(check, listing, target):
     require(check(listing.evidence, listing.members, listing.why, target.member))
 
 
-@then("there is exactly one member")
-def exactly_one(target, listing):
+@then("it lists exactly the configured members")
+def exactly_configured(target, listing):
     judge(membership.one_member, listing, target)
 
 

@@ -36,9 +36,9 @@ class Target:
     found_version: str = ""  # what `etcd --version` says on the host after preparation
     preflight: Result | None = None
 
-    def bootstrap(self, progress=None) -> list[Action]:
+    def bootstrap(self, progress=None, start: bool = True) -> list[Action]:
         assert self.binaries is not None
-        return Bootstrap(self.remote, self.member, self.binaries, self.certs, progress).run()
+        return Bootstrap(self.remote, self.member, self.binaries, self.certs, progress).run(start=start)
 
 
 def host_name(host) -> str:
@@ -65,16 +65,25 @@ def _failure(what: str, found: str, fix: str) -> PreconditionFailure:
 
 
 class Targets:
-    """Prepares each host once per session; a failed preparation fails every scenario of that host alike."""
+    """Prepares the hosts once per session; a failed preparation fails every scenario of that host alike.
+
+    The lab profile prepares each host on its own (one member each); the production profile prepares
+    all hosts together, since the members of a new cluster must start together."""
 
     def __init__(self, config: pytest.Config):
         self.config = config
         self.ready: dict[str, Target | BaseException] = {}
         self.preflight_hosts: set[str] = set()  # hosts whose pre-flight test is in this session
         self.member_names: dict[str, str] = {}  # host → member name, when known from machines.txt
+        self.addresses: dict[str, str] = {}  # host → address, when known from machines.txt
+        self.hosts: dict[str, object] = {}  # host name → the testinfra host the tests use
 
     def mode(self) -> str:
         return self.config.stash[MODE_KEY]
+
+    @property
+    def profile(self) -> str:
+        return getattr(self.config.option, "profile", "lab")
 
     def get(self, host, preflight_test: bool = False) -> Target:
         """The prepared target; if preparing it failed, its pre-flight test reports why, once, and the
@@ -82,10 +91,10 @@ class Targets:
         __tracebackhide__ = True
         name = host_name(host)
         if name not in self.ready:
-            try:
-                self.ready[name] = self._prepare(name, host)
-            except (CheckFailure, BootstrapError) as exc:
-                self.ready[name] = exc
+            if self.profile == "production":
+                self._prepare_cluster()
+            else:
+                self.ready[name] = self._guarded(self._prepare, name, host)
         got = self.ready[name]
         if isinstance(got, BaseException):
             if not preflight_test and name in self.preflight_hosts:
@@ -93,40 +102,141 @@ class Targets:
             raise got
         return got
 
-    def _prepare(self, name: str, host) -> Target:
-        opt = self.config.option
-        mode = self.mode()
-        if mode == LAB:
-            from provision.lab import Lab, LabError
+    def peers(self, target: Target) -> list[Target]:
+        """The other prepared members of the target's cluster."""
+        return [t for n, t in self.ready.items() if n != target.name and isinstance(t, Target)]
 
-            try:
-                Lab().reset([name])  # a fresh host every run: no leftovers from earlier runs
-            except LabError as exc:
-                raise _failure(f"lab host {name}", str(exc), f"python -m provision.lab up {name}") from None
+    @staticmethod
+    def _guarded(fn, *args):
+        try:
+            return fn(*args)
+        except (CheckFailure, BootstrapError) as exc:
+            return exc
+
+    def _reset_lab(self, names: list[str]) -> None:
+        from provision.lab import Lab, LabError
+
+        try:
+            Lab().reset(names)  # a fresh host every run: no leftovers from earlier runs
+        except LabError as exc:
+            raise _failure(f"lab host {', '.join(names)}", str(exc), f"python -m provision.lab up {' '.join(names)}") from None
+
+    def _target(self, name: str, host, member: Member | None = None) -> Target:
+        """Pre-flight, then the member this host should run."""
+        opt = self.config.option
         remote = Remote(host)
         check = preflight(remote, name)
         if not check.ok:
             raise PreconditionFailure(check)
-        try:
-            member = load(opt.etcd_config, opt.etcd_set,
-                          name=self.member_names.get(name) or member_name(name, remote))
-        except ModelError as exc:
-            raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
-        target = Target(name, remote, member, mode, expected_version=opt.etcd_version, preflight=check)
-        if mode in (LAB, BOOTSTRAP):
+        if member is None:
             try:
-                target.binaries = ensure(opt.etcd_source, Path(opt.etcd_binaries) if opt.etcd_binaries else None)
-                target.certs = certs_mod.ensure(member, Path(opt.certs_dir) if opt.certs_dir else None)
-                target.expected_version = target.expected_version or target.binaries.version()
-            except (BinariesError, certs_mod.CertsError) as exc:
-                raise _failure("the step's inputs", str(exc), "make setup") from None
-            target.actions = target.bootstrap()
-        ev = remote.run("%s --version", member.etcd_path)
+                member = load(opt.etcd_config, opt.etcd_set,
+                              name=self.member_names.get(name) or member_name(name, remote))
+            except ModelError as exc:
+                raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
+        return Target(name, remote, member, self.mode(), expected_version=opt.etcd_version, preflight=check)
+
+    def _inputs(self, target: Target, certs: dict[str, Path] | None = None) -> None:
+        opt = self.config.option
+        try:
+            target.binaries = ensure(opt.etcd_source, Path(opt.etcd_binaries) if opt.etcd_binaries else None)
+            target.certs = certs or certs_mod.ensure(target.member, Path(opt.certs_dir) if opt.certs_dir else None)
+            target.expected_version = target.expected_version or target.binaries.version()
+        except (BinariesError, certs_mod.CertsError) as exc:
+            raise _failure("the step's inputs", str(exc), "make setup") from None
+
+    @staticmethod
+    def _found_version(target: Target) -> None:
+        ev = target.remote.run("%s --version", target.member.etcd_path)
         try:
             target.found_version = etcd_version(ev.stdout)
         except BinariesError:
             target.found_version = ""
+
+    def _prepare(self, name: str, host) -> Target:
+        if self.mode() == LAB:
+            self._reset_lab([name])
+        target = self._target(name, host)
+        if self.mode() in (LAB, BOOTSTRAP):
+            self._inputs(target)
+            target.actions = target.bootstrap()
+        self._found_version(target)
         return target
+
+    def cluster_addresses(self) -> dict[str, str]:
+        """{host name: address} of the production cluster: machines.txt, else the SSH config's HostName."""
+        import paramiko
+
+        out = {}
+        config_path = self.config.option.ssh_config
+        config = paramiko.SSHConfig.from_path(config_path) if config_path and Path(config_path).exists() else None
+        for name in self.hosts:
+            addr = self.addresses.get(name) or (config.lookup(name).get("hostname") if config else None) or name
+            try:
+                ipaddress.ip_address(addr)
+            except ValueError:
+                raise _failure("the production cluster", f"no address known for {name}",
+                               "give the hosts with --machines, or a HostName in the SSH config") from None
+            out[name] = addr
+        return out
+
+    def _prepare_cluster(self) -> None:
+        from provision.profiles import production_member
+
+        names = sorted(self.hosts)
+        try:
+            if self.mode() == LAB:
+                self._reset_lab(names)
+            addresses = self.cluster_addresses()
+            cluster = {self.member_names.get(n, n): a for n, a in addresses.items()}
+        except CheckFailure as exc:
+            for n in names:
+                self.ready[n] = exc
+            return
+        targets: dict[str, Target] = {}
+        for n in names:
+            member_of = self.member_names.get(n, n)
+            got = self._guarded(lambda n=n: self._target(n, self.hosts[n], production_member(member_of, cluster)))
+            self.ready[n] = got
+            if isinstance(got, Target):
+                targets[n] = got
+        if self.mode() in (LAB, BOOTSTRAP) and targets:
+            for n, t in targets.items():
+                try:
+                    self._inputs(t, certs_mod.ensure_production(t.member, addresses[n]))
+                    t.actions = t.bootstrap(start=False)
+                except (CheckFailure, BootstrapError) as exc:
+                    self.ready[n] = exc
+            started = [t for n, t in targets.items() if isinstance(self.ready[n], Target)]
+            failures = start_together(started)
+            for t, exc in failures.items():
+                self.ready[t.name] = exc
+        for t in targets.values():
+            if isinstance(self.ready[t.name], Target):
+                self._found_version(t)
+
+
+def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:
+    """Start (or restart) etcd on every member at once, then wait for each: a new cluster forms only
+    when a quorum of its members is up, so one member started alone would wait for the others."""
+    from checks.lifecycle import wait_for
+
+    for t in targets:
+        restart = any(a.name.startswith(("install", "systemctl daemon-reload")) and a.status == "changed"
+                      for a in t.actions)
+        t.remote.run("systemctl %s --no-block -- %s", "restart" if restart else "start", t.member.service)
+    failures: dict[Target, BaseException] = {}
+    for t in targets:
+        def active(t: Target = t) -> tuple[bool, str]:
+            state = t.remote.run("systemctl is-active -- %s", t.member.service).stdout.strip()
+            return state == "active", state
+
+        done, state, _ = wait_for(active, timeout, interval=0.5)
+        if not done:
+            journal = t.remote.run("journalctl -u %s -n 15 --no-pager -o cat", t.member.service)
+            failures[t] = BootstrapError(Action(f"systemctl start {t.member.service}", "failed", [journal],
+                                                f"etcd is {state} after {timeout:.0f}s"))
+    return failures
 
 
 MODE_KEY = pytest.StashKey[str]()

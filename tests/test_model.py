@@ -114,3 +114,33 @@ def test_bad_overrides_say_what_is_wrong(tmp_path):
     bad.write_text("name = ")
     with pytest.raises(ModelError, match="not valid TOML"):
         load(str(bad))
+
+
+def test_production_members_serve_tls_on_their_own_addresses():
+    from provision.profiles import production_member
+
+    cluster = {"etcd-0": "10.240.0.100", "etcd-1": "10.240.0.101", "etcd-2": "10.240.0.102"}
+    m = production_member("etcd-1", cluster)
+    flags = dict(m.flags())
+    assert flags["--listen-peer-urls"] == "https://10.240.0.101:2380"
+    assert flags["--initial-cluster"] == ("etcd-0=https://10.240.0.100:2380,etcd-1=https://10.240.0.101:2380,"
+                                          "etcd-2=https://10.240.0.102:2380")
+    assert flags["--client-cert-auth"] == "true" and flags["--peer-client-cert-auth"] == "true"
+    assert flags["--cert-file"] == "/etc/etcd/etcd-server.crt" and flags["--trusted-ca-file"] == "/etc/etcd/ca.crt"
+    assert m.tls and m.cluster_size == 3 and m.endpoint == "https://10.240.0.101:2379"
+    assert m.etcdctl_tls_args() == ["--cacert=/etc/etcd/ca.crt", "--cert=/etc/etcd/etcdctl.crt",
+                                    "--key=/etc/etcd/etcdctl.key"]
+    assert m.is_key("etcdctl.key") and not m.is_key("etcdctl.crt")
+    # each member's ID is derived from its own peer URL and the token
+    ids = {production_member(n, cluster).member_id() for n in cluster}
+    assert len(ids) == 3
+
+
+def test_the_lab_profile_has_no_tls_flags():
+    assert len(Member().flags()) == 9 and not Member().tls and Member().etcdctl_tls_args() == []
+
+
+def test_boolean_settings_from_the_command_line():
+    assert build({"client_cert_auth": "true"}).client_cert_auth is True
+    with pytest.raises(ModelError, match="not true or false"):
+        build({"client_cert_auth": "yes please"})

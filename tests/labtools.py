@@ -33,6 +33,8 @@ def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 status = {"failure": "failed"}.get(child.tag, child.tag)
+                if child.tag == "skipped" and child.get("type") == "pytest.xfail":
+                    status = "deviation"  # a known deviation of the tutorial, reported not failed
         results[case.get("name")] = status
     return out.returncode, results, out.stdout + out.stderr
 
@@ -75,6 +77,15 @@ CHANGING_SCENARIOS = {
     "test_a_clean_stop_leaves_a_consistent_data_directory_and_a_start_brings_the_same_member_back",
     "test_after_a_reboot_etcd_runs_again_with_its_data",
 }
+# the production profile's scenarios, skipped in the lab profile
+PRODUCTION_SCENARIOS = {
+    "test_every_member_of_the_cluster_is_started_and_votes",
+    "test_the_cluster_has_exactly_one_leader_and_one_cluster_id",
+    "test_every_member_of_the_cluster_is_healthy",
+    "test_plain_http_is_refused",
+    "test_a_client_without_a_certificate_is_refused",
+}
+CIS_1_1_11 = "test_cis_id_requirement[paramiko://server-1.1.11-the data directory is 700 or stricter]"
 
 
 def skipped_in(results: dict[str, str], host: str = "server") -> set[str]:

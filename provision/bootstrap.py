@@ -115,7 +115,9 @@ class Bootstrap:
 
     # ----- the actions -------------------------------------------------------------------
     def run(self, start: bool = True) -> list[Action]:
-        start = time.monotonic()
+        """Carry the step out; with ``start=False`` etcd is enabled but not started (a cluster's members
+        are started together)."""
+        began = time.monotonic()
         probe = self.r.run("id -u; command -v systemctl")
         if probe.rc != 0 or probe.stdout.split()[:1] != ["0"]:
             self._done(Action("root and systemd on the host", FAILED, [probe],
@@ -135,7 +137,7 @@ class Bootstrap:
         self.enable()
         if start:
             self.start(restart)
-        self.progress(Action(f"bootstrap finished in {time.monotonic() - start:.1f}s", OK))
+        self.progress(Action(f"bootstrap finished in {time.monotonic() - began:.1f}s", OK))
         return self.actions
 
     def directories(self) -> None:

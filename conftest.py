@@ -30,6 +30,7 @@ pytest_plugins = [
     "steps.lifecycle",
     "steps.cis",
     "steps.cluster",
+    "steps.quorum",
     "reporting.plugin",
 ]
 

@@ -1,0 +1,82 @@
+"""Quorum of the production cluster: stop members, write through the survivor, bring them back."""
+
+from __future__ import annotations
+
+import secrets
+
+from checks.core import Result
+from checks.etcdctl import ParseError, health_json, status_json
+from checks.lifecycle import wait_for
+from checks.membership import etcdctl
+from provision.model import Member
+
+SEE = "https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance"
+
+
+def stop(peer) -> Result:
+    ev = peer.remote.run("systemctl stop -- %s", peer.member.service, timeout=60)
+    return Result(f"etcd stops on {peer.name}", ev.ok, "stopped", f"exit {ev.rc}", [ev],
+                  f"systemctl stop {peer.member.service}", SEE)
+
+
+def start(peers) -> list:
+    for p in peers:  # together: one member alone cannot regain quorum
+        p.remote.run("systemctl start --no-block -- %s", p.member.service)
+    return peers
+
+
+def write(remote, member: Member, written: list) -> tuple[bool, object]:
+    key, value = f"/kthw-etcd-suite/quorum-{secrets.token_hex(4)}", secrets.token_hex(8)
+    ev = etcdctl(remote, member, f"put {key} {value}", writes=True, timeout=30)
+    ok = ev.ok and ev.stdout.strip() == "OK"
+    if ok:
+        written.append((key, value))
+    return ok, ev
+
+
+def write_succeeds(remote, member: Member, written: list) -> Result:
+    ok, ev = write(remote, member, written)
+    return Result("a write succeeds with one member of three down", ok, "put: OK",
+                  ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}", [ev],
+                  "two of three members must run: systemctl start etcd on the others", SEE)
+
+
+def write_fails(remote, member: Member, written: list) -> Result:
+    ok, ev = write(remote, member, written)
+    text = (ev.stdout + ev.stderr).lower()
+    clear = any(w in text for w in ("deadline exceeded", "timed out", "no leader", "unavailable", "failed"))
+    return Result("a write fails with a clear error when quorum is lost", not ok and clear,
+                  "an error (no leader / deadline exceeded), nothing written", (ev.stdout + ev.stderr).strip()[-300:]
+                  or f"exit {ev.rc}", [ev], "a cluster without quorum must refuse writes: check the etcd version", SEE)
+
+
+def sees_leader(remote, member: Member) -> Result:
+    ev = etcdctl(remote, member, "endpoint status -w json", writes=True)
+    try:
+        st = status_json(ev.stdout)[0] if ev.ok else None
+    except (ParseError, KeyError, ValueError, IndexError):
+        st = None
+    return Result("this member sees a leader", bool(st and st.leader), "a leader ID",
+                  (st.leader if st else "") or "no leader", [ev], "two of three members must run", SEE)
+
+
+def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
+    def healthy():
+        ev = etcdctl(remote, member, "endpoint health --cluster -w json", writes=True)
+        try:
+            health = health_json(ev.stdout) if ev.stdout.strip() else []
+        except (ParseError, KeyError):
+            health = []
+        return (len(health) == member.cluster_size and all(h.healthy for h in health)), ev
+
+    done, ev, waited = wait_for(healthy, timeout, interval=1)
+    lost = []
+    for key, value in written:
+        got = etcdctl(remote, member, f"get {key} --print-value-only", writes=True)
+        if got.stdout.strip() != value:
+            lost.append(key)
+        etcdctl(remote, member, f"del {key}", writes=True)
+    return Result("every member is healthy again and nothing written is lost", done and not lost,
+                  f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
+                  (f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
+                  [ev] if ev else [], "systemctl start etcd on every member; journalctl -u etcd -n 50", SEE)

@@ -70,7 +70,12 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
 def no_cert_refused(remote: Remote, member: Member) -> Result:
     ev = remote.look("ETCDCTL_API=3 %s --endpoints=%s --cacert=%s --dial-timeout=2s --command-timeout=4s "
                      "endpoint health", member.etcdctl_path, member.endpoint, member.trusted_ca_file or "/dev/null")
-    answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
-    return Result("a client without a certificate is refused", member.tls and not answered,
-                  "refused (client-cert-auth)", "answered without a client certificate" if answered else "refused",
+    text = (ev.stdout + ev.stderr).lower()
+    answered = ev.ok and "is healthy" in text
+    # refused for want of a certificate: the TLS handshake fails on the client certificate
+    by_cert = any(w in text for w in ("bad certificate", "certificate required", "tls: ", "x509"))
+    found = ("answered without a client certificate" if answered else
+             "refused by the TLS handshake" if by_cert else "no TLS answer at all (is it serving TLS?)")
+    return Result("a client without a certificate is refused", member.tls and not answered and by_cert,
+                  "refused (client-cert-auth)", found,
                   [ev], f"set --client-cert-auth and --trusted-ca-file in {member.unit_path}", SEE)

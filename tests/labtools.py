@@ -84,6 +84,8 @@ PRODUCTION_SCENARIOS = {
     "test_every_member_of_the_cluster_is_healthy",
     "test_plain_http_is_refused",
     "test_a_client_without_a_certificate_is_refused",
+    "test_with_one_member_stopped_the_cluster_keeps_quorum",
+    "test_with_two_members_stopped_writes_fail_and_nothing_is_lost",
 }
 CIS_1_1_11 = "test_cis_id_requirement[paramiko://server-1.1.11-the data directory is 700 or stricter]"
 

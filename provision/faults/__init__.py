@@ -32,6 +32,7 @@ class Fault:
     fails: tuple[str, ...]
     fix: str
     remedy: str
+    profile: str = "lab"  # the profile whose bootstrapped host the fault applies to
 
     def script(self, member: Member) -> str:
         return fill(self.apply, member)
@@ -83,7 +84,7 @@ def load(path: Path = CATALOGUE) -> list[Fault]:
     faults = []
     for item in data.get("fault", []):
         faults.append(Fault(item["id"], item["title"], item["apply"], tuple(expand(item["fails"], groups)),
-                            item["fix"], item["remedy"]))
+                            item["fix"], item["remedy"], item.get("profile", "lab")))
     ids = [f.id for f in faults]
     if len(set(ids)) != len(ids):
         raise FaultError("duplicate fault ids in the catalogue")

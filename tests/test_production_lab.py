@@ -1,0 +1,55 @@
+"""The production profile on a three-host lab: the features pass, and the production-only faults,
+applied to one member, are caught there with the right fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from provision.faults import apply, load, scenario_id
+from provision.lab import Lab
+from tests.labtools import SSH_CONFIG, failed, run_features
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+HOSTS = ["etcd-0", "etcd-1", "etcd-2"]
+FAULTS = [f for f in load() if f.profile == "production"]
+
+
+@pytest.fixture(scope="module")
+def cluster_lab():
+    Lab().up(HOSTS)
+    yield
+    Lab().down(HOSTS)
+
+
+def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
+    rc, results, output = run_features(tmp_path, "--profile=production")
+    assert rc == 0, output[-3000:]
+    assert len(results) == 3 * 78 and not failed(results)
+    deviations = {scenario_id(n, h) for n, s in results.items() if s == "deviation" for h in HOSTS if h in n}
+    assert deviations == {"test_cis_id_requirement[1.1.12-the data directory is owned by etcd:etcd]"}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+def test_a_production_fault_is_caught_on_its_member(cluster_lab, tmp_path, fault):
+    # a fresh, correct cluster: the lab run resets and bootstraps all three members
+    rc, _, output = run_features(tmp_path, "--profile=production", "-k", "preflight")
+    assert rc == 0, output[-2000:]
+    import testinfra
+
+    from checks.remote import Remote
+    from provision import ssh
+    from provision.profiles import production_member
+
+    ssh.install()
+    cluster = {h: a for h, a in Lab().addresses().items() if h in HOSTS}
+    member = production_member("etcd-0", cluster)
+    host = testinfra.get_host("paramiko://etcd-0", ssh_config=SSH_CONFIG)
+    apply(fault, Remote(host), member)
+    rc, results, output = run_features(tmp_path, "--profile=production", f"--hosts={','.join(HOSTS)}",
+                                       f"--ssh-config={SSH_CONFIG}")
+    assert rc == 1
+    got = {scenario_id(n, "etcd-0") for n in failed(results) if "//etcd-0" in n}
+    missing = set(fault.fails) - got
+    assert not missing, f"not caught on etcd-0: {sorted(missing)}"
+    fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:") or "(fix: " in ln]
+    assert any(fault.fix_words(member) in ln for ln in fix_lines), fix_lines[:5]

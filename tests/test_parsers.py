@@ -139,3 +139,18 @@ def test_install_section_as_systemctl_cat_shows_it():
             "\n# /etc/systemd/system/etcd.service.d/x.conf\n[Install]\nWantedBy=\nWantedBy=default.target\n")
     assert install_wanted_by(text) == ["default.target"]
     assert install_wanted_by("[Install]\nWantedBy=a.target b.target\n") == ["a.target", "b.target"]
+
+
+@pytest.mark.parametrize("version, bad", [
+    ("3.4.23", ""), ("3.5.6", ""), ("3.6.0-rc.3", ""), ("3.5.1", "can corrupt data"), ("3.5.0", "can corrupt data"),
+    ("3.4.21", "below 3.4.22"), ("3.5.4", "below 3.5.6"), ("3.3.27", "out of support"), ("", "unknown"),
+])
+def test_versions_etcd_advises_against(version, bad):
+    from checks.cis import bad_version
+
+    assert (bad in bad_version(version)) if bad else bad_version(version) == ""
+
+
+def test_endpoint_status_json_carries_leader_and_cluster_id(data):
+    [st] = e.status_json(data("etcd-3.5/endpoint_status_json.txt"))
+    assert st.leader == "6702b0a34e2cfd39" and st.cluster_id == f"{2151082258482421681:016x}"

@@ -172,13 +172,8 @@ def render_machines(hosts: dict[str, str]) -> str:
 
 
 def render_ssh_config(hosts: dict[str, str], settings: Settings) -> str:
-    out = [
-        "# Written by 'python -m provision.lab up'; use with: ssh -F .lab/ssh_config HOST",
-    ]
-    for name, addr in sorted(hosts.items()):
-        out += [
-            f"Host {name} {name}.kubernetes.local",
-            f"  HostName {addr}",
+    def block(patterns: str, hostname: str | None) -> list[str]:
+        return [f"Host {patterns}"] + ([f"  HostName {hostname}"] if hostname else []) + [
             "  User root",
             f"  IdentityFile {settings.key_file}",
             "  IdentitiesOnly yes",
@@ -187,18 +182,13 @@ def render_ssh_config(hosts: dict[str, str], settings: Settings) -> str:
             "  ConnectTimeout 10",
             "",
         ]
+
+    out = ["# Written by 'python -m provision.lab up'; use with: ssh -F .lab/ssh_config HOST"]
+    for name, addr in sorted(hosts.items()):
+        out += block(f"{name} {name}.kubernetes.local", addr)
     if hosts:  # the lab's addresses too, for targets given by IP (e.g. from machines.txt)
         prefix = ".".join(str(settings.subnet.network_address).split(".")[: settings.subnet.prefixlen // 8])
-        out += [
-            f"Host {prefix}.*",
-            "  User root",
-            f"  IdentityFile {settings.key_file}",
-            "  IdentitiesOnly yes",
-            f"  UserKnownHostsFile {settings.known_hosts}",
-            "  StrictHostKeyChecking yes",
-            "  ConnectTimeout 10",
-            "",
-        ]
+        out += block(f"{prefix}.*", None)
     return "\n".join(out)
 
 

@@ -111,3 +111,28 @@ def chain(remote: Remote, member: Member) -> Result:
     return Result(what, ok, f"issuer {ca.subject.rfc4514_string()}, signature valid",
                   "signed by the CA" if ok else f"issuer {cert.issuer.rfc4514_string()}, signature not valid for this CA",
                   [ev1, ev2], fix, SEE)
+
+
+def names_addresses(remote: Remote, member: Member) -> Result:
+    """The server certificate names every address clients and peers reach the member at (its SANs)."""
+    from urllib.parse import urlsplit
+
+    cert_path = member.config_file(member.server_cert)
+    ev, data = _read(remote, cert_path)
+    hosts = sorted({urlsplit(u).hostname for u in member.client_urls + member.peer_urls} - {None})
+    what = f"{cert_path} names {', '.join(hosts)}"
+    fix = (f"issue the member's certificate with its name and address in the subject alternative names "
+           f"(step 4's ca.conf), then cp it to {member.config_dir}/ and systemctl restart {member.service}")
+    try:
+        cert = load_certificate(data or b"")
+    except (ValueError, TypeError) as exc:
+        return Result(what, False, ", ".join(hosts), f"cannot load it: {exc}", [ev], fix, SEE)
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    except x509.ExtensionNotFound:
+        names = set()
+    missing = [h for h in hosts if h not in names]
+    ev.note = f"SANs: {', '.join(sorted(names)) or 'none'}"
+    return Result(what, not missing, ", ".join(hosts), f"missing {', '.join(missing)}" if missing else "all named",
+                  [ev], fix, SEE)

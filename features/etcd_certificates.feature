@@ -28,3 +28,6 @@ Feature: The certificates are in the configuration directory
 
   Scenario: The server certificate is signed by the CA
     Then the server certificate chains to the CA certificate
+
+  Scenario: The server certificate names the addresses the member serves on
+    Then the server certificate names every address of the member

@@ -45,3 +45,8 @@ def key_matches(target):
 @then("the server certificate chains to the CA certificate")
 def chains(target):
     require(certs.chain(target.remote, target.member))
+
+
+@then("the server certificate names every address of the member")
+def names_addresses(target):
+    require(certs.names_addresses(target.remote, target.member))

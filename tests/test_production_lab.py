@@ -24,7 +24,7 @@ def cluster_lab():
 def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
     rc, results, output = run_features(tmp_path, "--profile=production")
     assert rc == 0, output[-3000:]
-    assert len(results) == 3 * 78 and not failed(results)
+    assert len(results) == 3 * 79 and not failed(results)
     deviations = {scenario_id(n, h) for n, s in results.items() if s == "deviation" for h in HOSTS if h in n}
     assert deviations == {"test_cis_id_requirement[1.1.12-the data directory is owned by etcd:etcd]"}
 

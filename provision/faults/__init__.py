@@ -33,6 +33,7 @@ class Fault:
     fix: str
     remedy: str
     profile: str = "lab"  # the profile whose bootstrapped host the fault applies to
+    generate: str = ""  # files made here and uploaded before the script runs (see GENERATORS)
 
     def script(self, member: Member) -> str:
         return fill(self.apply, member)
@@ -84,7 +85,7 @@ def load(path: Path = CATALOGUE) -> list[Fault]:
     faults = []
     for item in data.get("fault", []):
         faults.append(Fault(item["id"], item["title"], item["apply"], tuple(expand(item["fails"], groups)),
-                            item["fix"], item["remedy"], item.get("profile", "lab")))
+                            item["fix"], item["remedy"], item.get("profile", "lab"), item.get("generate", "")))
     ids = [f.id for f in faults]
     if len(set(ids)) != len(ids):
         raise FaultError("duplicate fault ids in the catalogue")
@@ -103,6 +104,32 @@ def scenario_id(test_name: str, host: str) -> str:
     return re.sub(r"\[[a-z]+://" + re.escape(host) + r"(?:-|(?=\]))", "[", test_name).replace("[]", "")
 
 
+def server_cert_without_address(member: Member) -> dict[str, bytes]:
+    """The member's server certificate and key, signed by the production CA, naming the member but not
+    its address (a certificate made from a ca.conf that lacks the member's IP)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from provision import certs
+
+    base = certs.ROOT / ".lab" / "certs-production"
+    ca = x509.load_pem_x509_certificate((base / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((base / "ca.key").read_bytes(), password=None)
+    cert, key = certs.issue(ca, ca_key, member.name, (member.name, f"{member.name}.kubernetes.local"))
+    return {member.cert_file: certs.pem(cert), member.key_file: certs._pem_key(key)}
+
+
+GENERATORS = {"server-cert-without-address": server_cert_without_address}
+
+
 def apply(fault: Fault, remote, member: Member) -> Evidence:
-    """Break the host: the fault's script as root (bounded in time like every command)."""
+    """Break the host: upload what the fault generates, then run its script as root (bounded in time)."""
+    if fault.generate:
+        sftp = remote.host.backend.client.open_sftp()
+        try:
+            for path, data in GENERATORS[fault.generate](member).items():
+                with sftp.open(path, "wb") as fh:
+                    fh.write(data)
+        finally:
+            sftp.close()
     return remote.run("sh -c %s", fault.script(member), timeout=120)

@@ -56,6 +56,21 @@ class Remote:
         self.history.append(ev)
         return ev
 
+    def sftp(self):
+        """An SFTP session over the same SSH connection, reconnecting once if the host dropped it."""
+        backend = self.host.backend
+        client = getattr(backend, "client", None)
+        if client is None or not hasattr(client, "open_sftp"):
+            raise PreconditionFailure(Result("SFTP", False, "an SSH (paramiko) connection", "another backend", [],
+                                             "use --hosts with SSH (paramiko), the default"))
+        transport = client.get_transport()
+        if transport is None or not transport.is_active():
+            del backend.client  # testinfra caches the client: drop it to reconnect
+        try:
+            return backend.client.open_sftp()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise PreconditionFailure(connection_result(self.host, exc)) from None
+
     def read(self, path: str, timeout: int | None = None) -> Evidence:
         return self.look("cat -- %s", path, timeout=timeout)
 

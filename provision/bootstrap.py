@@ -108,10 +108,10 @@ class Bootstrap:
         return action
 
     def _sftp(self):
-        client = getattr(self.r.host.backend, "client", None)
-        if client is None or not hasattr(client, "open_sftp"):
-            raise BootstrapError(Action("open SFTP", FAILED, detail="bootstrap needs the paramiko backend (SSH)"))
-        return client.open_sftp()
+        try:
+            return self.r.sftp()
+        except CheckFailure as exc:
+            raise BootstrapError(Action("open SFTP", FAILED, detail=exc.result.found)) from None
 
     # ----- the actions -------------------------------------------------------------------
     def run(self, start: bool = True) -> list[Action]:

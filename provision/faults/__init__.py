@@ -125,7 +125,7 @@ GENERATORS = {"server-cert-without-address": server_cert_without_address}
 def apply(fault: Fault, remote, member: Member) -> Evidence:
     """Break the host: upload what the fault generates, then run its script as root (bounded in time)."""
     if fault.generate:
-        sftp = remote.host.backend.client.open_sftp()
+        sftp = remote.sftp()
         try:
             for path, data in GENERATORS[fault.generate](member).items():
                 with sftp.open(path, "wb") as fh:

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates chromium
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv binaries image demo test unit lab-tests features down clean bench
+.PHONY: setup system venv binaries image demo test unit down clean bench
 
 setup: system venv binaries image
 
@@ -55,6 +55,7 @@ down:
 bench: setup
 	$(PY) bench/lab.py
 	$(PY) bench/suite.py
+	$(PY) bench/audit.py
 
 clean: down
 	rm -rf reports/*.xml reports/*.html reports/*.json .lab/certs

@@ -6,6 +6,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 from checks.core import CheckFailure, PreconditionFailure
 from provision import __version__, ssh
@@ -55,17 +56,61 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, PreconditionFailure):
         report.etcd_precondition = exc.line()
-        report.longrepr = f"{item.nodeid}\nprecondition failed: {exc.line()}"
+        _set_failure(report, item, f"precondition failed: {exc.line()}", "")
     elif isinstance(exc, CheckFailure):
         report.etcd_check = check_dict(exc.result)
-        report.longrepr = f"{item.nodeid}\ncheck failed:\n{exc.result.render()}"
+        _set_failure(report, item, f"check failed: {exc.result.what}", exc.result.render())
     elif isinstance(exc, BootstrapError):
         report.etcd_precondition = f"the step could not be carried out: {exc}".splitlines()[0]
-        report.longrepr = f"{item.nodeid}\nbootstrap failed:\n{exc}"
+        first, *rest = str(exc).splitlines() or [""]
+        _set_failure(report, item, f"bootstrap failed: {first}", "\n".join(rest))
     return report
 
 
+class SuiteFailure(TerminalRepr):
+    """A failure in the suite's own format: one headline (pytest's short summary, JUnit's message), then details.
+
+    The headline is the same whatever the environment: pytest prints a failure's whole text in its short
+    summary when it runs on CI, and only the first line of a plain string elsewhere.
+    """
+
+    def __init__(self, headline: str, details: str, path: str, lineno: int) -> None:
+        self.headline = headline
+        self.details = details
+        self.reprcrash = ReprFileLocation(path, lineno, headline)
+
+    def toterminal(self, tw) -> None:
+        tw.line(self.headline)
+        for line in self.details.splitlines():
+            tw.line(line)
+
+
+def _location(report: pytest.TestReport, item: pytest.Item) -> tuple[str, int]:
+    """Where the failure is: the failed Gherkin step in its feature file, else the test function."""
+    scenario = getattr(report, "etcd_scenario", None)
+    if scenario:
+        filename = Path(scenario["feature"]["filename"])
+        try:
+            filename = filename.relative_to(item.config.rootpath)
+        except ValueError:
+            pass
+        failed = [step["line_number"] for step in scenario.get("steps", []) if step.get("failed")]
+        return str(filename), failed[0] if failed else scenario["line_number"]
+    path, lineno, _ = item.location
+    return path, (lineno or 0) + 1
+
+
+def _set_failure(report: pytest.TestReport, item: pytest.Item, headline: str, details: str) -> None:
+    path, lineno = _location(report, item)
+    report.etcd_failure = (headline, details, path, lineno)  # plain data: survives pytest-xdist
+    report.longrepr = SuiteFailure(*report.etcd_failure)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    failure = getattr(report, "etcd_failure", None)
+    if failure and not isinstance(report.longrepr, SuiteFailure):  # a report that came from an xdist worker
+        report.longrepr = SuiteFailure(*failure)
     config = getattr(pytest_runtest_logreport, "config", None)
     if config is None or RUN_KEY not in config.stash:
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -20,12 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
 
 
-def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
-    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output)."""
+def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[int, dict[str, str], str]:
+    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output).
+
+    ``ci`` True/False runs it as pytest does on CI or off it (pytest prints whole failures in its short
+    summary when ``CI`` or ``BUILD_NUMBER`` is set); None keeps this process's environment.
+    """
+    env = dict(os.environ)
+    if ci is not None:
+        env.pop("CI", None)
+        env.pop("BUILD_NUMBER", None)
+        if ci:
+            env["CI"] = "true"
     junit = tmp_path / f"junit-{len(list(tmp_path.glob('junit-*')))}.xml"
     cmd = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
            f"--html={tmp_path / 'r.html'}", f"--cucumberjson={tmp_path / 'c.json'}", *args]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     results: dict[str, str] = {}
     cases = ET.parse(junit).getroot().iter("testcase") if junit.exists() else []  # none on a usage error
     for case in cases:
@@ -39,8 +50,16 @@ def run_features(tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
     return out.returncode, results, out.stdout + out.stderr
 
 
-def audit(tmp_path: Path, *args: str):
-    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args)
+def audit(tmp_path: Path, *args: str, ci: bool | None = None):
+    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args, ci=ci)
+
+
+def junit_messages(tmp_path: Path) -> dict[str, str]:
+    """{test name: failure message} from the last run's JUnit XML."""
+    junit = sorted(tmp_path.glob("junit-*.xml"), key=lambda p: p.stat().st_mtime)[-1]
+    return {case.get("name"): child.get("message", "")
+            for case in ET.parse(junit).getroot().iter("testcase")
+            for child in case if child.tag in ("failure", "error")}
 
 
 def failed(results: dict[str, str]) -> set[str]:

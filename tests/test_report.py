@@ -18,14 +18,16 @@ def outcome(host, scenario, status, check=None, feature="etcd's directories", pr
                    scenario, status, 0.03, steps, check, precondition, message)
 
 
+def failing_check_args():
+    return ("the data directory /var/lib/etcd", False, "directory, mode 0700", "directory, mode 0755",
+            [Evidence("stat -L -c '%F|%a' -- /var/lib/etcd", 0, "directory|755\n"),
+             Evidence("cat -- /etc/etcd/kube-api-server.key", 0, KEY + "\n")],
+            "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
+            "https://example.invalid/kthw#configure-the-etcd-server")
+
+
 def failing_check():
-    return check_dict(Result(
-        "the data directory /var/lib/etcd", False, "directory, mode 0700", "directory, mode 0755",
-        [Evidence("stat -L -c '%F|%a' -- /var/lib/etcd", 0, "directory|755\n"),
-         Evidence("cat -- /etc/etcd/kube-api-server.key", 0, KEY + "\n")],
-        "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
-        "https://example.invalid/kthw#configure-the-etcd-server",
-    ))
+    return check_dict(Result(*failing_check_args()))
 
 
 def make_run(*outcomes, versions=None):
@@ -104,3 +106,16 @@ def test_values_are_escaped():
 def test_page_is_one_file_with_inline_style():
     page = render(make_run(outcome("server", "x", "passed")))
     assert page.count("<style>") == 1 and not re.search(r"""(src|href)=["']https?://[^"']+\.(css|js)""", page)
+
+
+def test_a_suite_failure_leads_with_one_headline_line():
+    from reporting.plugin import SuiteFailure
+
+    result = Result(*failing_check_args())
+    failure = SuiteFailure(f"check failed: {result.what}", result.render(), "features/x.feature", 12)
+    text = str(failure)
+    assert text.splitlines()[0] == "check failed: the data directory /var/lib/etcd"
+    assert "fix:      mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd" in text.splitlines()
+    assert "MIIEsecret" not in text  # the evidence is redacted in the terminal too
+    assert failure.reprcrash.message == "check failed: the data directory /var/lib/etcd"  # JUnit's message
+    assert str(failure.reprcrash) == "features/x.feature:12: check failed: the data directory /var/lib/etcd"

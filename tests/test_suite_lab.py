@@ -14,7 +14,8 @@ from provision.binaries import ensure
 from provision.bootstrap import CHANGED, OK, Bootstrap
 from provision.lab import Lab
 from provision.model import Member
-from tests.labtools import CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, audit, failed, run_features, skipped_in, snapshot
+from tests.labtools import (CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, audit, failed, junit_messages,
+                            run_features, skipped_in, snapshot)
 
 ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
@@ -100,12 +101,13 @@ def test_the_seeds_unit_as_written_is_caught(bootstrapped, tmp_path):
     assert "stray argument '\\\\'" in output or "stray argument" in output
 
 
-def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_path):
+@pytest.mark.parametrize("ci", [False, True], ids=["terminal", "ci"])
+def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_path, ci):
     host, member, _ = bootstrapped
     remote = Remote(host)
     assert remote.run("mv %s /root/etcdctl.away", member.etcdctl_path).ok
     try:
-        rc, results, output = audit(tmp_path)
+        rc, results, output = audit(tmp_path, ci=ci)
     finally:
         assert remote.run("mv /root/etcdctl.away %s", member.etcdctl_path).ok
     assert rc == 1
@@ -114,9 +116,20 @@ def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_
     assert "test_binary_reports_its_version[paramiko://server-etcdctl]" in bad
     assert len(bad) == 21  # installed, version, 15 member list checks, leader, errors, version, health
     assert "Traceback" not in output
-    assert output.count("precondition failed:") == 19
-    assert ("precondition failed: cannot check etcdctl member list: /usr/local/bin/etcdctl is missing "
-            "(fix: install -m 755 etcdctl /usr/local/bin/etcdctl)") in output
+    lines = output.splitlines()
+    line = ("precondition failed: cannot check etcdctl member list: /usr/local/bin/etcdctl is missing "
+            "(fix: install -m 755 etcdctl /usr/local/bin/etcdctl)")
+    assert line in lines
+    # one line per check that needs etcdctl, whether pytest runs on CI or not
+    assert sum(ln.startswith("precondition failed:") for ln in lines) == 19
+    messages = junit_messages(tmp_path)
+    assert sum(m.startswith("precondition failed:") for m in messages.values()) == 19
+    assert all("\n" not in m for m in messages.values())
+    summary = [ln for ln in lines if ln.startswith("FAILED ")]
+    assert len(summary) == 21
+    if ci:  # pytest prints the headline whole: the check, never the test id a second time
+        assert sum(ln.endswith(" - " + line) for ln in summary) == 15
+        assert all(ln.count("::") == 1 for ln in summary)
 
 
 def test_bootstrap_option_carries_out_the_step_on_a_given_host(tmp_path):

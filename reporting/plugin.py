@@ -39,6 +39,20 @@ def _host_of(item: pytest.Item) -> str:
     return host_name(host) if host is not None else "local"
 
 
+@pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+def pytest_runtest_makereport_without_traceback(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """A check's failure or a known deviation is reported in the suite's own words, so pytest's traceback of
+    the step machinery, which is costly to format (tens of ms per failure), is never built for it."""
+    exc = call.excinfo.value if call.excinfo else None
+    if not isinstance(exc, (CheckFailure, PreconditionFailure, BootstrapError, pytest.xfail.Exception)):
+        return None
+    sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
+    return pytest.TestReport(
+        getattr(item, "id", item.nodeid), item.location, dict.fromkeys(item.keywords, 1), "failed", str(exc), call.when, sections,
+        call.duration, call.start, call.stop, user_properties=item.user_properties,
+    )
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest-bdd's wrapper has recorded the scenario
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield

@@ -13,7 +13,8 @@ pytest.register_assert_rewrite("steps", "reporting")
 from provision import ssh
 from provision.targets import TargetError, hostspecs, parse_machines, select
 from reporting import plugin as reporting_plugin
-from provision.model import ModelError, load
+from provision.model import ModelError, load, load_settings
+from provision.profiles import production_member
 from steps.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
 ROOT = Path(__file__).resolve().parent
@@ -124,7 +125,10 @@ def pytest_configure(config: pytest.Config) -> None:
         opt.etcd_mode = mode
         opt.etcd_member_names = names
     try:  # bad input: one line before anything runs (the member's name comes from each host later)
-        load(opt.etcd_config, opt.etcd_set, name="server")
+        if opt.profile == "production":
+            production_member("etcd-0", {"etcd-0": "10.0.0.1"}, load_settings(opt.etcd_config, opt.etcd_set))
+        else:
+            load(opt.etcd_config, opt.etcd_set, name="server")
     except ModelError as exc:
         raise pytest.UsageError(f"desired state: {exc}") from None
     for path, flag in ((opt.etcd_binaries, "--etcd-binaries"), (opt.certs_dir, "--certs-dir")):

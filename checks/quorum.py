@@ -27,7 +27,7 @@ def start(peers) -> list:
 
 def write(remote, member: Member, written: list) -> tuple[bool, object]:
     key, value = f"/kthw-etcd-suite/quorum-{secrets.token_hex(4)}", secrets.token_hex(8)
-    ev = etcdctl(remote, member, f"put {key} {value}", writes=True, timeout=30)
+    ev = etcdctl(remote, member, f"put {key} {value}", writes=True, timeout=30, endpoints=member.cluster_endpoints)
     ok = ev.ok and ev.stdout.strip() == "OK"
     if ok:
         written.append((key, value))
@@ -62,7 +62,7 @@ def sees_leader(remote, member: Member) -> Result:
 
 def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
     def healthy():
-        ev = etcdctl(remote, member, "endpoint health --cluster -w json", writes=True)
+        ev = etcdctl(remote, member, "endpoint health -w json", writes=True, endpoints=member.cluster_endpoints)
         try:
             health = health_json(ev.stdout) if ev.stdout.strip() else []
         except (ParseError, KeyError):
@@ -72,10 +72,10 @@ def whole_again(remote, member: Member, written: list, timeout: float = 90) -> R
     done, ev, waited = wait_for(healthy, timeout, interval=1)
     lost = []
     for key, value in written:
-        got = etcdctl(remote, member, f"get {key} --print-value-only", writes=True)
+        got = etcdctl(remote, member, f"get {key} --print-value-only", writes=True, endpoints=member.cluster_endpoints)
         if got.stdout.strip() != value:
             lost.append(key)
-        etcdctl(remote, member, f"del {key}", writes=True)
+        etcdctl(remote, member, f"del {key}", writes=True, endpoints=member.cluster_endpoints)
     return Result("every member is healthy again and nothing written is lost", done and not lost,
                   f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
                   (f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),

@@ -65,6 +65,7 @@ class Member:
     initial_cluster_token: str = "etcd-cluster-0"
     initial_cluster: str = ""  # empty: "<name>=<initial_advertise_peer_urls>"
     initial_cluster_state: str = "new"
+    cluster_client_urls: str = ""  # every member's client URL, for etcdctl's cluster-wide view; empty: this member's
     data_dir: str = "/var/lib/etcd"
     config_dir: str = "/etc/etcd"
     bin_dir: str = "/usr/local/bin"
@@ -208,6 +209,11 @@ class Member:
         """The client URL etcdctl talks to."""
         return self.client_urls[0]
 
+    @property
+    def cluster_endpoints(self) -> str:
+        """The --endpoints etcdctl uses for the cluster-wide checks: every member's client URL."""
+        return self.cluster_client_urls or ",".join(self.client_urls)
+
     def member_id(self) -> str:
         """The member ID etcd derives for a new cluster: sha1(sorted peer URLs + token), first 8 bytes."""
         joined = "".join(sorted(self.peer_urls)) + self.initial_cluster_token
@@ -251,7 +257,7 @@ def _check_url(field_name: str, value: str) -> None:
 
 
 OPTIONAL = {"cert_file", "key_file", "trusted_ca_file", "peer_cert_file", "peer_key_file", "peer_trusted_ca_file",
-            "etcdctl_cert", "etcdctl_key"}
+            "etcdctl_cert", "etcdctl_key", "cluster_client_urls"}
 
 
 def validate(m: Member) -> None:
@@ -272,6 +278,8 @@ def validate(m: Member) -> None:
         raise ModelError(f"name: {m.name!r} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
     for name in ("initial_advertise_peer_urls", "listen_peer_urls", "listen_client_urls", "advertise_client_urls"):
         _check_url(name, getattr(m, name))
+    if m.cluster_client_urls:
+        _check_url("cluster_client_urls", m.cluster_client_urls)
     for name, urls in parse_initial_cluster(m.initial_cluster).items():
         if not DNS_LABEL.match(name):
             raise ModelError(f"initial_cluster: member name {name!r} is not a DNS-1123 label")
@@ -381,8 +389,8 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def load(config_file: str | None = None, assignments: list[str] | None = None, *, name: str | None = None) -> Member:
-    """The member from a TOML config file (optional) overridden by KEY=VALUE assignments."""
+def load_settings(config_file: str | None = None, assignments: list[str] | None = None) -> dict[str, Any]:
+    """The settings of a TOML config file (optional) overridden by KEY=VALUE assignments."""
     settings: dict[str, Any] = {}
     if config_file:
         try:
@@ -394,4 +402,9 @@ def load(config_file: str | None = None, assignments: list[str] | None = None, *
             raise ModelError(f"config file {config_file}: not valid TOML ({exc})") from None
         settings.update(data["etcd"] if isinstance(data.get("etcd"), dict) else data)
     settings.update(parse_assignments(assignments or []))
-    return build(settings, name=name)
+    return settings
+
+
+def load(config_file: str | None = None, assignments: list[str] | None = None, *, name: str | None = None) -> Member:
+    """The member from a TOML config file (optional) overridden by KEY=VALUE assignments."""
+    return build(load_settings(config_file, assignments), name=name)

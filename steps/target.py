@@ -15,7 +15,7 @@ from checks.remote import Remote
 from provision import certs as certs_mod
 from provision.binaries import Binaries, BinariesError, ensure, etcd_version
 from provision.bootstrap import Action, Bootstrap, BootstrapError
-from provision.model import DNS_LABEL, Member, ModelError, load
+from provision.model import DNS_LABEL, Member, ModelError, load, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB, BOOTSTRAP, AUDIT = "lab", "bootstrap", "audit"
@@ -193,10 +193,13 @@ class Targets:
             for n in names:
                 self.ready[n] = exc
             return
+        opt = self.config.option
+        settings = load_settings(opt.etcd_config, opt.etcd_set)  # checked when the run was configured
         targets: dict[str, Target] = {}
         for n in names:
             member_of = self.member_names.get(n, n)
-            got = self._guarded(lambda n=n: self._target(n, self.hosts[n], production_member(member_of, cluster)))
+            got = self._guarded(lambda n=n, m=member_of: self._target(n, self.hosts[n],
+                                                                      production_member(m, cluster, settings)))
             self.ready[n] = got
             if isinstance(got, Target):
                 targets[n] = got

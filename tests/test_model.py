@@ -2,7 +2,7 @@
 
 import pytest
 
-from provision.model import Member, ModelError, build, load, parse_assignments
+from provision.model import Member, ModelError, build, load, load_settings, parse_assignments
 
 
 def test_defaults_are_the_tutorials():
@@ -131,6 +131,9 @@ def test_production_members_serve_tls_on_their_own_addresses():
     assert m.etcdctl_tls_args() == ["--cacert=/etc/etcd/ca.crt", "--cert=/etc/etcd/etcdctl.crt",
                                     "--key=/etc/etcd/etcdctl.key"]
     assert m.is_key("etcdctl.key") and not m.is_key("etcdctl.crt")
+    # etcdctl's cluster-wide view asks every member, not only the one it runs on
+    assert m.cluster_endpoints == "https://10.240.0.100:2379,https://10.240.0.101:2379,https://10.240.0.102:2379"
+    assert "--cluster-client-urls" not in flags  # the suite's setting, not etcd's
     # each member's ID is derived from its own peer URL and the token
     ids = {production_member(n, cluster).member_id() for n in cluster}
     assert len(ids) == 3
@@ -138,9 +141,30 @@ def test_production_members_serve_tls_on_their_own_addresses():
 
 def test_the_lab_profile_has_no_tls_flags():
     assert len(Member().flags()) == 9 and not Member().tls and Member().etcdctl_tls_args() == []
+    assert Member().cluster_endpoints == "http://127.0.0.1:2379"
+
+
+def test_cluster_client_urls_must_be_urls():
+    with pytest.raises(ModelError, match="cluster_client_urls"):
+        build({"cluster_client_urls": "10.0.0.1:2379"})
 
 
 def test_boolean_settings_from_the_command_line():
     assert build({"client_cert_auth": "true"}).client_cert_auth is True
     with pytest.raises(ModelError, match="not true or false"):
         build({"client_cert_auth": "yes please"})
+
+
+def test_settings_apply_to_every_production_member_except_what_the_hosts_decide():
+    from provision.profiles import production_member
+
+    cluster = {"etcd-0": "10.240.0.100", "etcd-1": "10.240.0.101", "etcd-2": "10.240.0.102"}
+    settings = load_settings(None, ["data_dir=/var/lib/etcd-cluster", "unit.restart_sec=4", "config_dir=/etc/etcd-tls"])
+    m = production_member("etcd-2", cluster, settings)
+    flags = dict(m.flags())
+    assert flags["--data-dir"] == "/var/lib/etcd-cluster" and m.unit.restart_sec == 4
+    assert flags["--cert-file"] == "/etc/etcd-tls/etcd-server.crt" and m.etcdctl_key == "/etc/etcd-tls/etcdctl.key"
+    assert flags["--listen-client-urls"] == "https://10.240.0.102:2379,https://127.0.0.1:2379"
+    for key in ("name=other", "listen-client-urls=https://0.0.0.0:2379", "cluster_client_urls=https://a:2379"):
+        with pytest.raises(ModelError, match="derives this from each member's host"):
+            production_member("etcd-2", cluster, load_settings(None, [key]))

@@ -22,11 +22,23 @@ def cluster_lab():
 
 
 def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
-    rc, results, output = run_features(tmp_path, "--profile=production")
+    # settings apply on top of the profile: a data directory and a restart delay of the student's choosing
+    rc, results, output = run_features(tmp_path, "--profile=production", "--etcd-set=data_dir=/var/lib/etcd-cluster",
+                                       "--etcd-set=unit.restart_sec=4")
     assert rc == 0, output[-3000:]
     assert len(results) == 3 * 79 and not failed(results)
     deviations = {scenario_id(n, h) for n, s in results.items() if s == "deviation" for h in HOSTS if h in n}
     assert deviations == {"test_cis_id_requirement[1.1.12-the data directory is owned by etcd:etcd]"}
+    import testinfra
+
+    from provision import ssh
+
+    ssh.install()
+    for name in HOSTS:
+        host = testinfra.get_host(f"paramiko://{name}", ssh_config=SSH_CONFIG)
+        shown = host.run("systemctl show -p ExecStart -p RestartUSec etcd").stdout
+        assert "--data-dir /var/lib/etcd-cluster" in shown and "RestartUSec=4s" in shown, shown
+        assert host.file("/var/lib/etcd-cluster/member").is_directory
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])

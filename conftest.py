@@ -167,6 +167,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"etcd step: mode {mode} (hosts {hosts})"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The hosts whose scenarios run in this process (after -k, -m and the like)."""
+    if TARGETS_KEY not in session.config.stash:
+        return
+    from steps.target import host_name
+
+    targets = session.config.stash[TARGETS_KEY]
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        host = callspec.params.get("_testinfra_host") if callspec else None
+        if host is not None:
+            targets.selected.add(host_name(host))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from steps.target import host_name

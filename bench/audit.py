@@ -32,12 +32,13 @@ HOSTS = [f"bench-{i}" for i in range(6)]
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
 
 
-def audit(hosts: list[str], workers: int) -> tuple[float, str, int]:
+def audit(hosts: list[str], workers: int, *extra: str) -> tuple[float, str, int]:
     args = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", "--junitxml=/dev/null",
             "--html=/tmp/kthw-bench.html", "--cucumberjson=/tmp/kthw-bench.json",
             "--etcd-report=/tmp/kthw-bench-index.html", f"--hosts={','.join(hosts)}", f"--ssh-config={SSH_CONFIG}"]
     if workers:
         args += ["-n", str(workers)]
+    args += list(extra)
     start = time.perf_counter()
     out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900)
     elapsed = time.perf_counter() - start
@@ -58,7 +59,7 @@ def main() -> int:
             member = Member(name=name)
             host = testinfra.get_host(f"paramiko://{name}", ssh_config=SSH_CONFIG)
             Bootstrap(Remote(host), member, ensure("debian"), certs.ensure(member)).run()
-        rows = []
+        rows, floors = [], []
         for count in (1, 3, 6):
             for workers in sorted({0, 2, count} if count > 1 else {0}):
                 times, conns, codes = [], set(), set()
@@ -68,6 +69,10 @@ def main() -> int:
                     conns.add(c)
                     codes.add(rc)
                 rows.append((count, f"-n {workers}" if workers else "serial", times, conns, codes))
+        # the floor: the same processes with no scenario selected (start-up, collection, reports)
+        for workers in (0, 2, 6):
+            times = [audit(HOSTS, workers, "-k", "no_such_scenario")[0] for _ in range(args.runs)]
+            floors.append((6, f"-n {workers}" if workers else "serial", times))
     finally:
         lab.down(HOSTS, purge=True)
     one = statistics.median(rows[0][2])
@@ -77,6 +82,10 @@ def main() -> int:
         print(f"{count:>5}  {mode:<8}{med:>10.2f}{min(times):>8.2f}{max(times):>8.2f}{med / one:>10.2f}  "
               f"{','.join(map(str, sorted(codes))):<5} {', '.join(sorted(conns))}")
     print("(wall time of the whole pytest process; exit 0 = every host passed)")
+    print(f"\nno scenario selected (-k no_such_scenario): what starting the processes costs")
+    for count, mode, times in floors:
+        med = statistics.median(times)
+        print(f"{count:>5}  {mode:<8}{med:>10.2f}{min(times):>8.2f}{max(times):>8.2f}{med / one:>10.2f}")
     return 0
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import shlex
 import socket
+import threading
 
 import paramiko
 
 from checks.core import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result, quote_command
+
+
+class ReadOnlyError(RuntimeError):
+    """A command that may change the host was sent where only reading is allowed."""
 
 
 class Remote:
@@ -20,6 +26,19 @@ class Remote:
         self.timeout = timeout
         self.history: list[Evidence] = []
         self._seen: dict[str, Evidence] = {}  # read-only commands already run since the last change
+        self._read_only = False
+        self.broken = False  # the SSH connection failed
+        self._lock = threading.Lock()
+        self._pending: dict[str, threading.Event] = {}  # look commands on their way (see :meth:`look`)
+
+    @contextlib.contextmanager
+    def read_only(self):
+        """Within it, :meth:`run` (a command that may change the host) raises :class:`ReadOnlyError`."""
+        before, self._read_only = self._read_only, True
+        try:
+            yield self
+        finally:
+            self._read_only = before
 
     @property
     def name(self) -> str:
@@ -29,19 +48,33 @@ class Remote:
         """A read-only command: its evidence is reused until a command run with :meth:`run` may have
         changed the host (many scenarios read the same ``systemctl show`` or ``etcdctl member list``)."""
         command = quote_command(template, *args)
-        if command not in self._seen:
+        while True:
+            with self._lock:
+                if command in self._seen:
+                    return dataclasses.replace(self._seen[command])
+                waiting = self._pending.get(command)
+                if waiting is None:  # this thread sends it; others asking meanwhile wait for its answer
+                    self._pending[command] = threading.Event()
+                    break
+            waiting.wait()  # then the answer is known, or its sender got none to keep and this thread asks
+        try:
             ev = self._exec(command, timeout)
-            if ev.rc in (124, 255):  # a timeout is no answer to keep
-                return ev
-            self._seen[command] = ev
-        return dataclasses.replace(self._seen[command])
+            if ev.rc not in (124, 255):  # a timeout is no answer to keep
+                self._seen[command] = ev
+            return dataclasses.replace(ev)
+        finally:
+            with self._lock:
+                self._pending.pop(command).set()
 
     def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
         """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``.
 
         Any command run this way may change the host: the evidence kept by :meth:`look` is dropped."""
+        command = quote_command(template, *args)
+        if self._read_only:
+            raise ReadOnlyError(f"not run while only reading: {command}")
         self._seen.clear()
-        return self._exec(quote_command(template, *args), timeout)
+        return self._exec(command, timeout)
 
     def _exec(self, command: str, timeout: int | None) -> Evidence:
         limit = timeout or self.timeout
@@ -49,6 +82,7 @@ class Remote:
         try:
             out = self.host.run(wrapped)
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            self.broken = True
             raise PreconditionFailure(connection_result(self.host, exc)) from None
         ev = Evidence(command, out.rc, out.stdout, out.stderr)
         if out.rc == 124:

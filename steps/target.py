@@ -10,6 +10,7 @@ import pytest
 from pytest_bdd import given
 
 from checks.core import CheckFailure, PreconditionFailure, Result
+from checks.evidence import gather
 from checks.preflight import preflight
 from checks.remote import Remote
 from provision import certs as certs_mod
@@ -77,6 +78,7 @@ class Targets:
         self.member_names: dict[str, str] = {}  # host → member name, when known from machines.txt
         self.addresses: dict[str, str] = {}  # host → address, when known from machines.txt
         self.hosts: dict[str, object] = {}  # host name → the testinfra host the tests use
+        self.selected: set[str] = set()  # the hosts whose scenarios run in this process
 
     def mode(self) -> str:
         return self.config.stash[MODE_KEY]
@@ -93,6 +95,8 @@ class Targets:
         if name not in self.ready:
             if self.profile == "production":
                 self._prepare_cluster()
+            elif self._audits_together():
+                self._prepare_together()
             else:
                 self.ready[name] = self._guarded(self._prepare, name, host)
         got = self.ready[name]
@@ -101,6 +105,21 @@ class Targets:
                 pytest.skip(f"{name} is not checked: it failed its pre-flight (test_preflight[{name}])")
             raise got
         return got
+
+    def _audits_together(self) -> bool:
+        """Several hosts audited in this process: they are prepared, and their evidence gathered, at once.
+        (A pytest-xdist worker does not know which hosts it will be given, so it takes them one by one.)"""
+        return self.mode() == AUDIT and len(self.selected) > 1 and not hasattr(self.config, "workerinput")
+
+    def _prepare_together(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from checks.evidence import MAX_THREADS
+
+        names = [n for n in self.hosts if n in self.selected and n not in self.ready]
+        with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names))) as pool:
+            for name, got in zip(names, pool.map(lambda n: self._guarded(self._prepare, n, self.hosts[n]), names)):
+                self.ready[name] = got
 
     def peers(self, target: Target) -> list[Target]:
         """The other prepared members of the target's cluster."""
@@ -147,7 +166,7 @@ class Targets:
 
     @staticmethod
     def _found_version(target: Target) -> None:
-        ev = target.remote.run("%s --version", target.member.etcd_path)
+        ev = target.remote.look("%s --version", target.member.etcd_path)
         try:
             target.found_version = etcd_version(ev.stdout)
         except BinariesError:
@@ -161,6 +180,7 @@ class Targets:
             self._inputs(target)
             target.actions = target.bootstrap()
         self._found_version(target)
+        gather(target.remote, target.member)
         return target
 
     def cluster_addresses(self) -> dict[str, str]:
@@ -217,6 +237,7 @@ class Targets:
         for t in targets.values():
             if isinstance(self.ready[t.name], Target):
                 self._found_version(t)
+                gather(t.remote, t.member)
 
 
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:

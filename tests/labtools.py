@@ -86,6 +86,20 @@ def snapshot(host) -> str:
     return files.stdout + service.stdout
 
 
+def settled_snapshot(host, timeout: float = 20) -> str:
+    """:func:`snapshot` once etcd has stopped writing on its own (it does just after it starts)."""
+    import time
+
+    last, deadline = snapshot(host), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = snapshot(host)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 
 
 # what an audit skips unless --disruptive (and --bootstrap for the first)

@@ -15,7 +15,7 @@ from provision.bootstrap import CHANGED, OK, Bootstrap
 from provision.lab import Lab
 from provision.model import Member
 from tests.labtools import (CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, audit, failed, junit_messages,
-                            run_features, skipped_in, snapshot)
+                            run_features, settled_snapshot, skipped_in, snapshot)
 
 ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
@@ -156,3 +156,25 @@ def test_a_running_etcd_binary_is_replaced_without_text_file_busy(tmp_path):
     status = remote.run("ETCDCTL_API=3 etcdctl endpoint status -w json").stdout
     assert '"version":"3.5.1"' in status
     Lab().reset(["server"])  # a 3.5 data directory cannot go back to 3.4
+
+
+def test_gathering_evidence_only_reads_and_is_reused(bootstrapped):
+    """The evidence gathered ahead of the scenarios (several hosts at once) changes nothing on the host,
+    and the scenarios' own checks then send no command of their own."""
+    from checks import membership, service, unit
+    from checks.evidence import gather, gather_all
+    from checks.remote import ReadOnlyError
+
+    host, member, _ = bootstrapped
+    before = settled_snapshot(host)
+    remote = Remote(host)
+    sent = gather(remote, member)
+    assert sent >= 20
+    assert all(not ev.command.startswith(("systemctl start", "systemctl stop", "mv ", "rm ")) for ev in remote.history)
+    assert gather_all([(remote, member)]) == [0]  # everything is already known
+    assert unit.current(remote, member).ok and service.running(remote, member).ok
+    assert membership.leader(remote, member).ok and len(remote.history) == sent
+    with remote.read_only(), pytest.raises(ReadOnlyError):
+        remote.run("touch /root/never")
+    assert not remote.run("test -e /root/never").ok
+    assert snapshot(host) == before

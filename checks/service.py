@@ -23,12 +23,30 @@ def enabled(remote: Remote, member: Member) -> Result:
     )
 
 
+def known_cause(journal_text: str, member: Member) -> str:
+    """The fix for a failure etcd states in its journal, for the messages students meet most."""
+    ctl = f"ETCDCTL_API=3 {member.etcdctl_path} {' '.join(member.etcdctl_tls_args())}".rstrip()
+    if "has already been bootstrapped" in journal_text:
+        return (f"the cluster knows {member.name} but its data is gone: on a healthy member, "
+                f"{ctl} member remove <ID of {member.name}> && {ctl} member add {member.name} "
+                f"--peer-urls={member.initial_advertise_peer_urls}; then set --initial-cluster-state existing in "
+                f"{member.unit_path}, empty {member.data_dir}, systemctl daemon-reload && systemctl start {member.service}")
+    if "couldn't find local name" in journal_text:
+        return f"--name {member.name} must be one of the names in --initial-cluster ({member.initial_cluster})"
+    if "address already in use" in journal_text:
+        return "another process holds etcd's port: ss -tlnp, stop it, then systemctl restart " + member.service
+    return ""
+
+
 def running(remote: Remote, member: Member) -> Result:
     ev, props = show(remote, member)
     state = (props.get("LoadState"), props.get("ActiveState"), props.get("SubState"))
     ok = state == ("loaded", "active", "running")
     evidence = [ev] if ok else [ev, journal(remote, member)]
     fix = f"systemctl start {member.service}; if it fails: journalctl -u {member.service} -n 50 --no-pager"
+    cause = "" if ok else known_cause(evidence[-1].stdout, member)
+    if cause:
+        fix = f"{cause}\n{fix}"
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(

@@ -81,6 +81,16 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With --dist loadgroup (the default chosen above), each host's scenarios go to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from steps.scheduling import make_scheduler
+
+    return make_scheduler(config, log)
+
+
 def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
     """--machines FILE [--member ...] → sets --hosts; {host name: member name}."""
     opt = config.option

@@ -68,6 +68,7 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # host → etcd version found
     connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
+    connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
 
     def hosts(self) -> list[HostSummary]:
         out: dict[str, HostSummary] = {}

@@ -136,7 +136,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         run.outcomes.append(outcome_from_report(report, host))
     if getattr(report, "etcd_version", ""):
         run.versions[host] = report.etcd_version
-    run.connections[host] = max(run.connections.get(host, 0), getattr(report, "etcd_ssh", 0))
+    # each process counts its own connections: the most a process reported, summed over the processes
+    gateway = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", "main")
+    seen = run.connections_by_process.setdefault(gateway, {})
+    seen[host] = max(seen.get(host, 0), getattr(report, "etcd_ssh", 0))
+    run.connections[host] = sum(p.get(host, 0) for p in run.connections_by_process.values())
 
 
 def pytest_configure(config: pytest.Config) -> None:

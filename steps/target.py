@@ -10,7 +10,7 @@ import pytest
 from pytest_bdd import given
 
 from checks.core import CheckFailure, PreconditionFailure, Result
-from checks.evidence import gather
+from checks.evidence import gather, gather_all
 from checks.preflight import preflight
 from checks.remote import Remote
 from provision import certs as certs_mod
@@ -116,9 +116,15 @@ class Targets:
 
         from checks.evidence import MAX_THREADS
 
+        def prepare(name: str):
+            got = self._guarded(self._prepare, name, self.hosts[name])
+            if isinstance(got, Target):
+                gather(got.remote, got.member)
+            return got
+
         names = [n for n in self.hosts if n in self.selected and n not in self.ready]
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names))) as pool:
-            for name, got in zip(names, pool.map(lambda n: self._guarded(self._prepare, n, self.hosts[n]), names)):
+            for name, got in zip(names, pool.map(prepare, names)):
                 self.ready[name] = got
 
     def peers(self, target: Target) -> list[Target]:
@@ -180,7 +186,6 @@ class Targets:
             self._inputs(target)
             target.actions = target.bootstrap()
         self._found_version(target)
-        gather(target.remote, target.member)
         return target
 
     def cluster_addresses(self) -> dict[str, str]:
@@ -234,10 +239,10 @@ class Targets:
             failures = start_together(started)
             for t, exc in failures.items():
                 self.ready[t.name] = exc
-        for t in targets.values():
-            if isinstance(self.ready[t.name], Target):
-                self._found_version(t)
-                gather(t.remote, t.member)
+        ready = [t for t in targets.values() if isinstance(self.ready[t.name], Target)]
+        for t in ready:
+            self._found_version(t)
+        gather_all([(t.remote, t.member) for t in ready])
 
 
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:

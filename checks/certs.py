@@ -6,6 +6,8 @@ The files are read over SSH (``cat``; nothing changes on the host) and judged lo
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -24,10 +26,12 @@ def summary(cert: x509.Certificate) -> str:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def load_certificate(data: bytes) -> x509.Certificate:
     return x509.load_pem_x509_certificate(data)
 
 
+@functools.lru_cache(maxsize=64)  # an RSA key's checks take ~50 ms; two scenarios read the same key
 def load_key(data: bytes):
     return serialization.load_pem_private_key(data, password=None)
 

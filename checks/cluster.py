@@ -28,7 +28,7 @@ def all_started(remote: Remote, member: Member) -> Result:
 
 
 def one_leader(remote: Remote, member: Member) -> Result:
-    ev = etcdctl(remote, member, "endpoint status -w json", endpoints=member.cluster_endpoints)
+    ev = etcdctl(remote, member, "endpoint status --cluster -w json", endpoints=member.cluster_endpoints)
     try:
         statuses = status_json(ev.stdout) if ev.ok else []
     except (ParseError, KeyError, ValueError):
@@ -46,7 +46,7 @@ def one_leader(remote: Remote, member: Member) -> Result:
 
 
 def cluster_healthy(remote: Remote, member: Member) -> Result:
-    ev = etcdctl(remote, member, "endpoint health -w json", endpoints=member.cluster_endpoints)
+    ev = etcdctl(remote, member, "endpoint health --cluster -w json", endpoints=member.cluster_endpoints)
     try:
         health = health_json(ev.stdout) if ev.stdout.strip() else []
     except (ParseError, KeyError):

@@ -10,7 +10,7 @@ from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 from checks.core import CheckFailure, PreconditionFailure
 from provision import __version__, ssh
-from pytest_bdd.reporting import test_report_context_registry
+from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
 from reporting.model import Run, check_dict, outcome_from_report
@@ -59,7 +59,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if RUN_KEY not in item.config.stash:
         return report
     context = test_report_context_registry.get(report)
-    if context is not None:  # a plain attribute travels with the report through pytest-xdist
+    wanted = call.when == "call" or (call.when == "setup" and (report.failed or report.skipped))
+    if context is not None and wanted:  # a plain attribute travels with the report through pytest-xdist
         report.etcd_scenario = context.scenario
     report.etcd_host = _host_of(item)
     from steps.target import TARGETS_KEY
@@ -125,6 +126,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     failure = getattr(report, "etcd_failure", None)
     if failure and not isinstance(report.longrepr, SuiteFailure):  # a report that came from an xdist worker
         report.longrepr = SuiteFailure(*failure)
+    scenario = getattr(report, "etcd_scenario", None)
+    if scenario and report not in test_report_context_registry:  # from a worker: pytest-bdd's cucumber JSON
+        test_report_context_registry[report] = ReportContext(scenario=scenario, name=report.nodeid.split("::")[-1])
     config = getattr(pytest_runtest_logreport, "config", None)
     if config is None or RUN_KEY not in config.stash:
         return

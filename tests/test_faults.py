@@ -68,6 +68,13 @@ def run_cli(*args: str):
                           text=True, timeout=300)
 
 
+def test_a_drill_only_draws_faults_of_the_tutorials_single_member():
+    from provision.faults.__main__ import drill_faults
+
+    assert drill_faults() == FAULTS  # never a production fault on the lab's one member
+    assert {f.profile for f in load()} == {"lab", "production"}
+
+
 def test_cli_lists_the_catalogue():
     out = run_cli("list")
     assert out.returncode == 0

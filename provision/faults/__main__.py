@@ -26,6 +26,11 @@ def connect(name: str, ssh_config: str | None):
     return Remote(testinfra.get_host(f"paramiko://{name}", ssh_config=config))
 
 
+def drill_faults() -> list:
+    """A drill bootstraps the tutorial's single member: only the faults of the lab profile apply to it."""
+    return [f for f in load() if f.profile == "lab"]
+
+
 def lab_host(name: str) -> bool:
     from provision.lab import Lab
 
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         Lab().reset([args.host])
         remote = connect(args.host, None)
         bootstrap(remote, member)
-        fault = secrets.choice(load())
+        fault = secrets.choice(drill_faults())
         apply(fault, remote, member)
         DRILL.parent.mkdir(exist_ok=True)
         DRILL.write_text(json.dumps({"host": args.host, "fault": fault.id,

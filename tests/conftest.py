@@ -16,3 +16,15 @@ def bootstrapped():
     from tests.labtools import bootstrap_server
 
     return bootstrap_server()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The fault catalogue's detection table, after the run (output inside tests is captured)."""
+    import sys
+
+    faults = sys.modules.get("tests.test_faults")
+    lines = faults.detection_table() if faults else []
+    if lines:
+        terminalreporter.section("fault detection")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -13,18 +13,16 @@ from tests.labtools import audit, bootstrap_server, failed
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 FAULTS = [f for f in load() if f.profile == "lab"]
-TABLE: list[tuple[str, str, str]] = []
+TABLE: list[tuple[str, str, str]] = []  # printed at the end of the run by tests/conftest.py
 
 
-@pytest.fixture(scope="module", autouse=True)
-def detection_table(request):
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and TABLE:
-        reporter.write_line("")
-        reporter.write_line(f"{'fault':<32} {'failed scenarios':>16}  verdict")
-        for fault_id, count, verdict in TABLE:
-            reporter.write_line(f"{fault_id:<32} {count:>16}  {verdict}")
+def detection_table() -> list[str]:
+    """The detection table: fault → failed scenarios → verdict."""
+    if not TABLE:
+        return []
+    return [f"{'fault':<32} {'failed scenarios':>16}  verdict"] + [
+        f"{fault_id:<32} {count:>16}  {verdict}" for fault_id, count, verdict in TABLE
+    ]
 
 
 def test_the_catalogue_is_large_enough_and_well_formed():

@@ -50,7 +50,45 @@ def make_scheduler(config, log):
     cluster = getattr(config.option, "profile", "lab") == "production"
 
     class HostScheduling(LoadScopeScheduling):
+        """Hosts dealt out to the workers at the start, in turn: a worker knows all its hosts from its
+        first test on, and prepares them together (see :func:`queued_hosts`)."""
+
         def _split_scope(self, nodeid: str) -> str:
             return host_scope(nodeid, ids, cluster)
 
+        def schedule(self) -> None:
+            first = self.collection is None
+            super().schedule()
+            if not first or not self.workqueue:
+                return
+            nodes = [n for n in self.nodes if not n.shutting_down]
+            turn = 0
+            while self.workqueue and nodes:
+                self._assign_work_unit(nodes[turn % len(nodes)])
+                turn += 1
+            for node in nodes:
+                node.shutdown()  # after the tests it was sent
+
     return HostScheduling(config, log)
+
+
+def queued_hosts(config, host_of) -> set[str]:
+    """In a pytest-xdist worker: the hosts of the tests this worker was given (its current test's host
+    included); empty elsewhere, or when pytest-xdist does not show its queue."""
+    if not hasattr(config, "workerinput"):
+        return set()
+    interactor = next((p for p in config.pluginmanager.get_plugins() if type(p).__name__ == "WorkerInteractor"), None)
+    queue, session = getattr(interactor, "torun", None), getattr(interactor, "session", None)
+    if queue is None or session is None or not hasattr(queue, "lock"):
+        return set()
+    with queue.lock() as pending:
+        indices = [i for i in pending if isinstance(i, int)]
+    indices += [i for i in (getattr(interactor, "item_index", None), getattr(interactor, "nextitem_index", None))
+                if isinstance(i, int)]
+    hosts = set()
+    for i in indices:
+        callspec = getattr(session.items[i], "callspec", None)
+        host = callspec.params.get("_testinfra_host") if callspec else None
+        if host is not None:
+            hosts.add(host_of(host))
+    return hosts

@@ -95,8 +95,8 @@ class Targets:
         if name not in self.ready:
             if self.profile == "production":
                 self._prepare_cluster()
-            elif self._audits_together():
-                self._prepare_together()
+            elif name in (together := self._together()):
+                self._prepare_together(together)
             else:
                 self.ready[name] = self._guarded(self._prepare, name, host)
         got = self.ready[name]
@@ -106,12 +106,20 @@ class Targets:
             raise got
         return got
 
-    def _audits_together(self) -> bool:
-        """Several hosts audited in this process: they are prepared, and their evidence gathered, at once.
-        (A pytest-xdist worker does not know which hosts it will be given, so it takes them one by one.)"""
-        return self.mode() == AUDIT and len(self.selected) > 1 and not hasattr(self.config, "workerinput")
+    def _together(self) -> set[str]:
+        """The hosts this process audits, when several: prepared, and their evidence gathered, at once.
+        A pytest-xdist worker takes the hosts it was dealt (steps/scheduling.py)."""
+        if self.mode() != AUDIT:
+            return set()
+        if hasattr(self.config, "workerinput"):
+            from steps.scheduling import queued_hosts
 
-    def _prepare_together(self) -> None:
+            hosts = queued_hosts(self.config, host_name)
+        else:
+            hosts = set(self.selected)
+        return hosts if len(hosts) > 1 else set()
+
+    def _prepare_together(self, hosts: set[str]) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         from checks.evidence import MAX_THREADS
@@ -122,7 +130,7 @@ class Targets:
                 gather(got.remote, got.member)
             return got
 
-        names = [n for n in self.hosts if n in self.selected and n not in self.ready]
+        names = [n for n in self.hosts if n in hosts and n not in self.ready]
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names))) as pool:
             for name, got in zip(names, pool.map(prepare, names)):
                 self.ready[name] = got

@@ -49,7 +49,8 @@ def by_host(results: dict[str, str], host: str) -> dict[str, str]:
     return {n: s for n, s in results.items() if f"[paramiko://{host}" in n}
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "3"]], ids=["serial", "xdist"])
+# serial: one process prepares all three at once; -n 3: a worker per host; -n 2: one worker is dealt two
+@pytest.mark.parametrize("workers", [[], ["-n", "3"], ["-n", "2"]], ids=["serial", "xdist", "xdist-shared"])
 def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tmp_path, workers):
     before = {n: snapshot(h) for n, h in three_hosts.items()}
     start = time.monotonic()

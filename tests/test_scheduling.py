@@ -27,3 +27,11 @@ def test_tests_without_a_known_host_are_their_own_group():
 
 def test_an_xdist_group_suffix_is_honoured_where_pytest_keeps_it():
     assert host_scope(F + "test_preflight[paramiko://server]@server", IDS) == "server"
+
+
+def test_outside_a_worker_no_hosts_are_queued():
+    from types import SimpleNamespace
+
+    from steps.scheduling import queued_hosts
+
+    assert queued_hosts(SimpleNamespace(), str) == set()

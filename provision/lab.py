@@ -715,10 +715,12 @@ def cgroup_pids(name: str) -> list[int]:
     if not dirs or not dirs[0].is_dir():
         return []
     pids: list[int] = []
-    for procs in [dirs[0] / "cgroup.procs", *dirs[0].rglob("*/cgroup.procs")]:
+    # os.walk, not rglob: a stopping container removes its cgroups while they are listed, and os.walk
+    # passes over a directory that is gone (rglob raises)
+    for top, _, _ in os.walk(dirs[0]):
         try:
-            pids += [int(p) for p in procs.read_text().split()]
-        except OSError:
+            pids += [int(p) for p in Path(top, "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
             pass
     return pids
 

@@ -689,15 +689,11 @@ def remove_cgroup(path: Path) -> None:
     """Remove a cgroup and the empty ones below it, deepest first."""
     if not path.is_dir():
         return
-    for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    for top, _, _ in os.walk(path, topdown=False):  # deepest first; vanished directories passed over
         try:
-            sub.rmdir()
+            os.rmdir(top)
         except OSError:
             pass
-    try:
-        path.rmdir()
-    except OSError:
-        pass
 
 
 def cgroup_hosts() -> list[str]:

@@ -21,12 +21,13 @@ sys.path.insert(0, str(ROOT))
 
 import testinfra  # noqa: E402
 
-from checks.remote import Remote  # noqa: E402
-from provision import certs, ssh  # noqa: E402
+from core.remote import Remote  # noqa: E402
+from core import ssh  # noqa: E402
+from provision import certs  # noqa: E402
 from provision.binaries import ensure  # noqa: E402
 from provision.bootstrap import Bootstrap  # noqa: E402
 from provision.lab import Lab  # noqa: E402
-from provision.model import Member  # noqa: E402
+from core.model import Member  # noqa: E402
 
 HOSTS = [f"bench-{i}" for i in range(6)]
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from checks.core import Result
-from checks.remote import Remote
-from provision.binaries import BinariesError, etcd_version
-from provision.model import TUTORIAL_URL, Member
+from core.evidence import Result
+from core.remote import Remote
+from core.version import VersionError, etcd_version
+from core.model import TUTORIAL_URL, Member
 
 VERSION_COMMAND = {"etcd": "%s --version", "etcdctl": "%s version"}
 
@@ -16,7 +16,7 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
     ev = remote.look(VERSION_COMMAND[name], path)
     try:
         found = etcd_version(ev.stdout)
-    except BinariesError:
+    except VersionError:
         found = ""
     ok = ev.ok and bool(found) and (expected is None or found == expected)
     want = expected or "a version"

@@ -12,9 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from checks.core import Evidence, Result
-from checks.remote import Remote
-from provision.model import TUTORIAL_URL, Member
+from core.evidence import Evidence, Result
+from core.remote import Remote
+from core.model import TUTORIAL_URL, Member
 
 SEE = TUTORIAL_URL + "#configure-the-etcd-server"
 

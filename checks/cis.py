@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
-from checks.core import Result
+from core.evidence import Result
 from checks.files import stat
-from checks.remote import Remote
-from checks.unit import exec_argv, parse_flags, show, unit_fix
-from provision.model import Member
+from core.remote import Remote
+from checks.unit import show, unit_fix
+from core.systemd import exec_argv, parse_flags
+from core.model import Member
 
 SEE = "https://github.com/aquasecurity/kube-bench/blob/main/cfg/cis-1.10/etcd.yaml"
 LAB_TLS = "the tutorial's lab serves plain HTTP on loopback; production needs TLS (--profile production)"

@@ -3,11 +3,12 @@ cluster ID, all healthy; plain HTTP and clients without a certificate refused.""
 
 from __future__ import annotations
 
-from checks.core import Result
-from checks.etcdctl import ParseError, health_json, members_json, status_json
+from core.evidence import Result
+from core.etcdctl import command as etcdctl_command
+from core.etcdctl import ParseError, health_json, members_json, status_json
 from checks.membership import etcdctl
-from checks.remote import Remote
-from provision.model import Member, parse_initial_cluster
+from core.remote import Remote
+from core.model import Member, parse_initial_cluster
 
 SEE = "https://etcd.io/docs/v3.5/op-guide/security/"
 
@@ -59,8 +60,7 @@ def cluster_healthy(remote: Remote, member: Member) -> Result:
 
 def plain_http_refused(remote: Remote, member: Member) -> Result:
     url = member.endpoint.replace("https://", "http://", 1)
-    ev = remote.look("ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=2s --command-timeout=4s endpoint health",
-                     member.etcdctl_path, url)
+    ev = remote.look(etcdctl_command(member, "endpoint health", endpoints=url, tls="none", command_timeout="4s"))
     answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
     return Result(f"etcd does not answer plain HTTP on {url}", member.tls and not answered,
                   "no answer over plain HTTP", "etcd answered over plain HTTP" if answered else "refused",
@@ -70,9 +70,7 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
 def no_cert_refused(remote: Remote, member: Member) -> Result:
     """The same TLS request to the client URL, with and without etcdctl's client certificate: etcd must
     answer the first and refuse the second (so it is the certificate that makes the difference)."""
-    ca = member.trusted_ca_file or "/dev/null"
-    base = f"ETCDCTL_API=3 %s --endpoints=%s --cacert={ca} --dial-timeout=2s --command-timeout=4s"
-    without = remote.look(f"{base} endpoint health", member.etcdctl_path, member.endpoint)
+    without = remote.look(etcdctl_command(member, "endpoint health", tls="ca", command_timeout="4s"))
     with_cert = etcdctl(remote, member, "endpoint health")
     answers = lambda ev: ev.ok and "is healthy" in (ev.stdout + ev.stderr)  # noqa: E731
     ok = member.tls and answers(with_cert) and not answers(without)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.core import Evidence, Result
-from checks.remote import Remote
-from provision.model import TUTORIAL_URL, Member
+from core.evidence import Evidence, Result
+from core.remote import Remote
+from core.model import TUTORIAL_URL, Member
 
 STAT_FORMAT = "%F|%a|%U|%G"
 SEE_INSTALL = TUTORIAL_URL + "#install-the-etcd-binaries"

@@ -6,32 +6,20 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
 import time
 from dataclasses import dataclass
-from typing import Callable
 
-from checks.core import CheckFailure, Evidence, Result
+from core.etcdctl import command as etcdctl_command
+from core.evidence import CheckFailure, Evidence, Result
 from checks.membership import etcdctl
-from checks.remote import Remote
-from checks.unit import parse_show
-from provision.model import TUTORIAL_URL, Member
+from core.remote import Remote
+from core.systemd import parse_show
+from core.wait import wait_for
+from core.model import TUTORIAL_URL, Member
 
 SEE = TUTORIAL_URL + "#start-the-etcd-server"
 MARGIN = 20  # seconds beyond RestartSec that a restart may take
-
-
-def wait_for(probe: Callable[[], tuple[bool, object]], timeout: float, interval: float = 0.25):
-    """Call ``probe`` until it reports done or ``timeout`` passes: (done, last value, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        try:
-            done, value = probe()
-        except CheckFailure as exc:  # e.g. the host is still rebooting
-            done, value = False, exc.result.found
-        waited = time.monotonic() - start
-        if done or waited >= timeout:
-            return done, value, waited
-        time.sleep(interval)
 
 
 @dataclass
@@ -124,7 +112,7 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     """The stopped member's data: write-ahead log segments, and a snapshot database etcdctl can read."""
     d = member.data_dir
     wal = remote.run("ls -1 -- %s/member/wal", d)
-    db = remote.run("ETCDCTL_API=3 %s snapshot status %s/member/snap/db -w json", member.etcdctl_path, d)
+    db = remote.run(etcdctl_command(member, f"snapshot status {shlex.quote(d + '/member/snap/db')} -w json", endpoints=None))
     try:
         info = json.loads(db.stdout.strip().splitlines()[-1]) if db.ok else {}
     except (ValueError, IndexError):

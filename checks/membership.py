@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 
-from checks.core import Evidence, PreconditionFailure, Result
-from checks.etcdctl import (
+from core.evidence import Evidence, PreconditionFailure, Result
+from core.etcdctl import command as etcdctl_command
+from core.etcdctl import (
     MEMBER_PARSERS, EndpointStatus, MemberInfo, ParseError, health_json, status_json, status_table,
 )
-from checks.remote import Remote
-from provision.binaries import BinariesError, etcd_version
-from provision.model import TUTORIAL_URL, Member, parse_initial_cluster
+from core.remote import Remote
+from core.version import VersionError, etcd_version
+from core.model import TUTORIAL_URL, Member, parse_initial_cluster
 
 SEE = TUTORIAL_URL + "#verification"
 FORMAT_ARGS = {"simple": "", "table": "-w table", "json": "-w json"}
@@ -27,7 +28,7 @@ def moved_data_fix(member: Member) -> str:
 
 def serving(remote: Remote, member: Member) -> None:
     """Something listens on the client URL etcdctl talks to; else etcdctl would only time out."""
-    from checks.network import parse_ss, split_address
+    from core.ss import parse_ss, split_address
 
     host, port = split_address(member.endpoint.split("://", 1)[1].rstrip("/"))
     ss = remote.look("ss -Htln")
@@ -45,11 +46,7 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes
     """Run etcdctl against the member's client URL; a missing etcdctl, or nothing listening on the client
     URL, is a precondition failure (one line, at once, instead of etcdctl's retries until its timeout)."""
     serving(remote, member)
-    tls = " ".join(member.etcdctl_tls_args())
-    ev = (remote.run if writes else remote.look)(
-        f"ETCDCTL_API=3 %s --endpoints=%s --dial-timeout=2s --command-timeout=8s {tls} {args}".replace("  ", " "),
-        member.etcdctl_path, endpoints or member.endpoint, timeout=timeout,
-    )
+    ev = (remote.run if writes else remote.look)(etcdctl_command(member, args, endpoints=endpoints), timeout=timeout)
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
             f"etcdctl {args.split(' -')[0]}".strip(), False, f"{member.etcdctl_path} runs",
@@ -203,7 +200,7 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
     what = "the running etcd is the installed binary's version"
     try:
         installed = etcd_version(binary.stdout)
-    except BinariesError:
+    except VersionError:
         installed = ""
     want = expected or installed or "the installed binary's version"
     if st is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.core import Result
-from checks.remote import Remote
+from core.evidence import Result
+from core.remote import Remote
 
 PROBE = (
     "id -u; "

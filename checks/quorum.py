@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from checks.core import Result
-from checks.etcdctl import ParseError, health_json, status_json
-from checks.lifecycle import wait_for
+from core.evidence import Result
+from core.etcdctl import ParseError, health_json, status_json
+from core.wait import wait_for
 from checks.membership import etcdctl
-from provision.model import Member
+from core.model import Member
 
 SEE = "https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance"
 

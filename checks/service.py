@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from checks.core import Evidence, Result
-from checks.remote import Remote
+from core.etcdctl import shell_prefix
+from core.evidence import Evidence, Result
+from core.remote import Remote
 from checks.unit import show
-from provision.model import TUTORIAL_URL, Member
+from core.model import TUTORIAL_URL, Member
 
 SEE = TUTORIAL_URL + "#start-the-etcd-server"
 
@@ -25,7 +26,7 @@ def enabled(remote: Remote, member: Member) -> Result:
 
 def known_cause(journal_text: str, member: Member) -> str:
     """The fix for a failure etcd states in its journal, for the messages students meet most."""
-    ctl = f"ETCDCTL_API=3 {member.etcdctl_path} {' '.join(member.etcdctl_tls_args())}".rstrip()
+    ctl = shell_prefix(member)
     if "has already been bootstrapped" in journal_text:
         return (f"the cluster knows {member.name} but its data is gone: on a healthy member, "
                 f"{ctl} member remove <ID of {member.name}> && {ctl} member add {member.name} "

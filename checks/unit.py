@@ -6,11 +6,12 @@ Drop-ins, line continuations and quoting are systemd's business; the flags are c
 
 from __future__ import annotations
 
-import re
 
-from checks.core import Evidence, Result
-from checks.remote import Remote
-from provision.model import TUTORIAL_URL, Member, split_urls
+from core.evidence import Evidence, Result
+from core.remote import Remote
+from core.model import TUTORIAL_URL, Member
+from core.systemd import (environment_flags, exec_argv, install_wanted_by,
+                          normalise, parse_flags, parse_show)
 
 SEE = TUTORIAL_URL + "#configure-the-etcd-server"
 SHOW_PROPERTIES = (
@@ -18,84 +19,6 @@ SHOW_PROPERTIES = (
     "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "WantedBy", "Environment", "EnvironmentFiles",
     "Result", "NRestarts",
 )
-# etcd's boolean flags take no separate value (Go's flag package: "--flag" or "--flag=false")
-BOOLEAN_FLAGS = {
-    "client-cert-auth", "peer-client-cert-auth", "auto-tls", "peer-auto-tls", "enable-v2", "debug",
-    "strict-reconfig-check", "enable-pprof", "force-new-cluster", "enable-grpc-gateway", "logger-zap",
-    "experimental-initial-corrupt-check", "experimental-enable-lease-checkpoint", "version", "help",
-    "log-outputs-stderr",
-}
-URL_FLAGS = {
-    "initial-advertise-peer-urls", "listen-peer-urls", "listen-client-urls", "advertise-client-urls",
-    "listen-metrics-urls",
-}
-
-
-def parse_show(text: str) -> dict[str, str]:
-    """``systemctl show -p A -p B`` → {"A": ..., "B": ...}."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            out[key] = value
-    return out
-
-
-def exec_argv(value: str) -> list[str]:
-    """The argv of the first command in ``ExecStart={ path=... ; argv[]=... ; ... }``."""
-    m = re.search(r"argv\[\]=(.*?) ; ", value)
-    if not m:
-        return []
-    return m.group(1).split()
-
-
-def parse_flags(args: list[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """etcd's arguments → ({flag name without dashes: [values]}, stray arguments)."""
-    flags: dict[str, list[str]] = {}
-    stray: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("-") and len(arg) > 1 and arg not in ("-", "--"):
-            name, eq, value = arg.lstrip("-").partition("=")
-            if not eq:
-                if name in BOOLEAN_FLAGS:
-                    value = "true"
-                elif i + 1 < len(args):
-                    i += 1
-                    value = args[i]
-                else:
-                    value = ""
-            flags.setdefault(name, []).append(value)
-        else:
-            stray.append(arg)
-        i += 1
-    return flags, stray
-
-
-def normalise(flag: str, value: str) -> object:
-    """The meaning of a flag's value, for comparison."""
-    if flag in URL_FLAGS:
-        return frozenset(u.rstrip("/") for u in split_urls(value))
-    if flag == "initial-cluster":
-        return frozenset(item.rstrip("/") for item in value.split(",") if item)
-    if flag in BOOLEAN_FLAGS:
-        return value.lower() in ("true", "1", "t")
-    if flag == "data-dir":
-        return value.rstrip("/") or "/"
-    return value
-
-
-def environment_flags(environment: str) -> dict[str, list[str]]:
-    """ETCD_* variables set by the unit (etcd reads them as flags)."""
-    out: dict[str, list[str]] = {}
-    for item in environment.split():
-        key, sep, value = item.partition("=")
-        if sep and key.startswith("ETCD_"):
-            out.setdefault(key[5:].lower().replace("_", "-"), []).append(value)
-    return out
-
-
 def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
     props = " ".join(f"-p {p}" for p in SHOW_PROPERTIES)
     ev = remote.look(f"systemctl show {props} -- %s", member.unit_name)
@@ -189,20 +112,6 @@ def verify(remote: Remote, member: Member) -> Result:
         f"systemd-analyze verify accepts {member.unit_path}", ok, "no error or warning about the unit",
         "; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), [ev], unit_fix(member), SEE,
     )
-
-
-def install_wanted_by(text: str) -> list[str]:
-    """WantedBy= of the [Install] sections in ``systemctl cat`` (fragment, then drop-ins; empty resets)."""
-    wanted: list[str] = []
-    section = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line
-        elif section == "[Install]" and line.startswith("WantedBy="):
-            value = line.split("=", 1)[1].split()
-            wanted = wanted + value if value else []
-    return wanted
 
 
 def setting(remote: Remote, member: Member, prop: str) -> Result:

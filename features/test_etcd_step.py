@@ -3,7 +3,7 @@
 import pytest
 from pytest_bdd import scenarios
 
-from checks.core import require
+from core.evidence import require
 
 # the host fixture must be requested by the test itself for testinfra to parametrise it per host
 pytestmark = pytest.mark.usefixtures("host")

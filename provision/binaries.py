@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.version import VersionError, etcd_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
@@ -63,7 +64,10 @@ class Binaries:
 
     def version(self) -> str:
         """The version ``etcd --version`` prints (run locally; the binaries are linux/amd64)."""
-        return etcd_version(run_version(self.etcd))
+        try:
+            return etcd_version(run_version(self.etcd))
+        except VersionError as exc:
+            raise BinariesError(str(exc)) from None
 
 
 def run_version(binary: Path) -> str:
@@ -72,14 +76,6 @@ def run_version(binary: Path) -> str:
     except OSError as exc:
         raise BinariesError(f"{binary}: cannot run it ({exc.strerror})") from None
     return out.stdout + out.stderr
-
-
-def etcd_version(text: str) -> str:
-    """'etcd Version: 3.4.23' / 'etcdctl version: 3.5.1' → '3.4.23'."""
-    m = re.search(r"^(?:etcd|etcdctl) [Vv]ersion: (\S+)", text, re.MULTILINE)
-    if not m:
-        raise BinariesError(f"no version in {text.strip()[:120]!r}")
-    return m.group(1)
 
 
 def _install(files: dict[str, Path], dest: Path, source: str, version: str) -> None:

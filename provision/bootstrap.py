@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from checks.core import CheckFailure, Evidence
-from checks.remote import Remote
+from core.evidence import CheckFailure, Evidence
+from core.remote import Remote
 from provision.binaries import Binaries
-from provision.model import Member
+from core.model import Member
 from provision.render import render_unit
 
 OK, CHANGED, FAILED = "ok", "changed", "failed"
@@ -222,9 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     import testinfra
 
     from provision import certs as certs_mod
-    from provision import ssh
+    from core import ssh
     from provision.binaries import BinariesError, ensure
-    from provision.model import ModelError, load
+    from core.model import ModelError, load
 
     parser = argparse.ArgumentParser(prog="python -m provision.bootstrap", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", default="server", help="comma-separated hosts (default: server)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from provision.model import Member
+from core.files import atomic_write
+from core.model import Member
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBE_API_SERVER_DNS = (
@@ -43,15 +43,6 @@ def _pem_key(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     )
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
 
 
 def _now() -> datetime.datetime:
@@ -99,10 +90,10 @@ def generate(dest: Path, member: Member, bits: int = 2048) -> None:
     """A CA and a kube-api-server certificate signed by it (KTHW's names), written with the keys 0600."""
     ca, ca_key = new_ca(bits)
     cert, key = issue(ca, ca_key, "kubernetes", KUBE_API_SERVER_DNS, KUBE_API_SERVER_IPS, bits=bits)
-    _write(dest / member.ca_cert, pem(ca), 0o644)
-    _write(dest / "ca.key", _pem_key(ca_key), 0o600)
-    _write(dest / member.server_key, _pem_key(key), 0o600)
-    _write(dest / member.server_cert, pem(cert), 0o644)
+    atomic_write(dest / member.ca_cert, pem(ca), 0o644)
+    atomic_write(dest / "ca.key", _pem_key(ca_key), 0o600)
+    atomic_write(dest / member.server_key, _pem_key(key), 0o600)
+    atomic_write(dest / member.server_cert, pem(cert), 0o644)
 
 
 def ensure_production(member: Member, address: str, directory: Path | None = None) -> dict[str, Path]:
@@ -113,8 +104,8 @@ def ensure_production(member: Member, address: str, directory: Path | None = Non
     base = directory or ROOT / ".lab" / "certs-production"
     if not (base / CA_CERT).is_file() or not (base / "ca.key").is_file():
         ca, ca_key = new_ca()
-        _write(base / "ca.key", _pem_key(ca_key), 0o600)
-        _write(base / CA_CERT, pem(ca), 0o644)
+        atomic_write(base / "ca.key", _pem_key(ca_key), 0o600)
+        atomic_write(base / CA_CERT, pem(ca), 0o644)
     ca = x509.load_pem_x509_certificate((base / CA_CERT).read_bytes())
     ca_key = serialization.load_pem_private_key((base / "ca.key").read_bytes(), password=None)
     own = base / member.name
@@ -122,12 +113,12 @@ def ensure_production(member: Member, address: str, directory: Path | None = Non
     if not marker.is_file() or marker.read_text().strip() != address or not (own / SERVER_CERT).is_file():
         cert, key = issue(ca, ca_key, member.name, (member.name, f"{member.name}.kubernetes.local", "localhost"),
                           (address, "127.0.0.1"))
-        _write(own / SERVER_KEY, _pem_key(key), 0o600)
-        _write(own / SERVER_CERT, pem(cert), 0o644)
+        atomic_write(own / SERVER_KEY, _pem_key(key), 0o600)
+        atomic_write(own / SERVER_CERT, pem(cert), 0o644)
         client, client_key = issue(ca, ca_key, "etcdctl", server=False)
-        _write(own / CLIENT_KEY, _pem_key(client_key), 0o600)
-        _write(own / CLIENT_CERT, pem(client), 0o644)
-        _write(marker, (address + "\n").encode(), 0o644)
+        atomic_write(own / CLIENT_KEY, _pem_key(client_key), 0o600)
+        atomic_write(own / CLIENT_CERT, pem(client), 0o644)
+        atomic_write(marker, (address + "\n").encode(), 0o644)
     return {CA_CERT: base / CA_CERT, SERVER_KEY: own / SERVER_KEY, SERVER_CERT: own / SERVER_CERT,
             CLIENT_KEY: own / CLIENT_KEY, CLIENT_CERT: own / CLIENT_CERT}
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+from core.files import atomic_write
+from core.model import DNS_LABEL
 RECIPE_VERSION = 3  # bump when the customisation below changes
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps",
@@ -244,27 +245,6 @@ def new_ed25519() -> tuple[bytes, str]:
     return private, public.decode()
 
 
-def write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str, mode: int = 0o644) -> bool:
-    """Write atomically; True when the content changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_text() == text:
-        return False
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-    return True
-
-
 # ----- the lab ----------------------------------------------------------------------------------
 class Lab:
     def __init__(self, settings: Settings | None = None):
@@ -359,24 +339,24 @@ class Lab:
         pub = self.s.key_file.with_suffix(".pub")
         if not self.s.key_file.exists() or not pub.exists():
             private, public = new_ed25519()
-            write_private(self.s.key_file, private)
-            write_text(pub, public + " kthw-lab\n")
+            atomic_write(self.s.key_file, private, 0o600)
+            atomic_write(pub, public + " kthw-lab\n", 0o644)
         return pub.read_text().strip()
 
     def host_key(self, name: str) -> str:
         d = self.host_dir(name) / "hostkeys"
         if not (d / "ssh_host_ed25519_key.pub").exists():
             private, public = new_ed25519()
-            write_private(d / "ssh_host_ed25519_key", private)
-            write_text(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n")
+            atomic_write(d / "ssh_host_ed25519_key", private, 0o600)
+            atomic_write(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n", 0o644)
         return (d / "ssh_host_ed25519_key.pub").read_text().strip()
 
     def write_client_files(self) -> None:
         """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""
         hosts = self.addresses()
-        write_text(self.s.ssh_config, render_ssh_config(hosts, self.s))
-        write_text(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}))
-        write_text(self.s.machines, render_machines(hosts))
+        atomic_write(self.s.ssh_config, render_ssh_config(hosts, self.s), 0o644)
+        atomic_write(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
+        atomic_write(self.s.machines, render_machines(hosts), 0o644)
 
     # state of a host
     def pid(self, name: str) -> int | None:
@@ -420,23 +400,23 @@ class Lab:
                  f"lowerdir={image},upperdir={d / 'upper'},workdir={d / 'work'}", str(d / "root")])
         root = d / "root"
         addresses = self.addresses()
-        write_text(root / "etc/hostname", name + "\n")
-        write_text(root / "etc/hosts", render_hosts_file(name, addresses))
-        write_text(root / "etc/systemd/network/80-container-host0.network",
-                   render_network(addresses[name], self.s.subnet))
+        atomic_write(root / "etc/hostname", name + "\n", 0o644)
+        atomic_write(root / "etc/hosts", render_hosts_file(name, addresses), 0o644)
+        atomic_write(root / "etc/systemd/network/80-container-host0.network",
+                     render_network(addresses[name], self.s.subnet), 0o644)
         keys = d / "hostkeys"
         self.host_key(name)
         shutil.copy2(keys / "ssh_host_ed25519_key", root / "etc/ssh/ssh_host_ed25519_key")
         shutil.copy2(keys / "ssh_host_ed25519_key.pub", root / "etc/ssh/ssh_host_ed25519_key.pub")
         os.chmod(root / "etc/ssh/ssh_host_ed25519_key", 0o600)
-        write_text(root / "etc/ssh/sshd_config.d/kthw-lab.conf",
-                   "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nUseDNS no\n")
+        atomic_write(root / "etc/ssh/sshd_config.d/kthw-lab.conf",
+                     "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nUseDNS no\n", 0o644)
         ssh_dir = root / "root/.ssh"
         ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         auth = ssh_dir / "authorized_keys"
         have = auth.read_text().splitlines() if auth.exists() else []
         if client_pub not in have:
-            write_text(auth, "\n".join(have + [client_pub]) + "\n", 0o600)
+            atomic_write(auth, "\n".join(have + [client_pub]) + "\n", 0o600)
 
     def _start(self, name: str) -> None:
         d = self.host_dir(name)
@@ -542,7 +522,7 @@ class Lab:
             if name not in taken:
                 addr = allocate_address(name, taken, self.s.subnet)
                 self.host_dir(name).mkdir(parents=True, exist_ok=True)
-                write_text(self.host_dir(name) / "address", addr + "\n")
+                atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
                 taken[name] = addr
         started = []
         for name in names:

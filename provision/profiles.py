@@ -4,7 +4,7 @@ client and peer certificate authentication (KTHW's older editions ran three cont
 
 from __future__ import annotations
 
-from provision.model import Member, ModelError, build
+from core.model import Member, ModelError, build
 
 PROFILES = ("lab", "production")
 PRODUCTION_HOSTS = ("etcd-0", "etcd-1", "etcd-2")  # the lab's hosts for the production profile

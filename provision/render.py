@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from provision.model import Member, ModelError, load
+from core.model import Member, ModelError, load
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
 
+from core.files import atomic_write
 from reporting.model import Run
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -21,10 +21,7 @@ def render(run: Run) -> str:
 
 
 def write(run: Run, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render(run), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, render(run), 0o644)
     return path
 
 

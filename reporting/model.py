@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from checks.core import redact
+from core.evidence import redact
 
 PASSED, FAILED, SKIPPED, DEVIATION = "passed", "failed", "skipped", "deviation"
 

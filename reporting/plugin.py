@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
 
-from checks.core import CheckFailure, PreconditionFailure
-from provision import __version__, ssh
+from core.evidence import CheckFailure, PreconditionFailure
+from core import ssh
+from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
+from suite.hosts import item_host_name
 from reporting.model import Run, check_dict, outcome_from_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,14 +31,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def start(config: pytest.Config, options: dict[str, str]) -> None:
     """Called by the suite's configure hook when it runs features: a report will be written."""
     config.stash[RUN_KEY] = Run(__version__, options, datetime.datetime.now().astimezone())
-
-
-def _host_of(item: pytest.Item) -> str:
-    from steps.target import host_name
-
-    callspec = getattr(item, "callspec", None)
-    host = callspec.params.get("_testinfra_host") if callspec else None
-    return host_name(host) if host is not None else "local"
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
@@ -62,8 +56,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     wanted = call.when == "call" or (call.when == "setup" and (report.failed or report.skipped))
     if context is not None and wanted:  # a plain attribute travels with the report through pytest-xdist
         report.etcd_scenario = context.scenario
-    report.etcd_host = _host_of(item)
-    from steps.target import TARGETS_KEY
+    report.etcd_host = item_host_name(item) or "local"
+    from suite.target import TARGETS_KEY
 
     target = item.config.stash[TARGETS_KEY].ready.get(report.etcd_host)
     report.etcd_version = getattr(target, "found_version", "") or ""

@@ -4,7 +4,7 @@ import pytest
 from pytest_bdd import parsers, then
 
 from checks import cis
-from checks.core import require
+from core.evidence import require
 
 
 @then(parsers.parse("CIS check {cis_id} holds"))

@@ -3,7 +3,7 @@
 from pytest_bdd import then
 
 from checks import cluster
-from checks.core import require
+from core.evidence import require
 
 
 @then("etcdctl lists every configured member as started and none as a learner")

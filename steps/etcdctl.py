@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pytest_bdd import parsers, then, when
 
 from checks import membership
-from checks.core import Evidence, require
-from checks.etcdctl import MemberInfo
+from core.evidence import Evidence, require
+from core.etcdctl import MemberInfo
 
 
 @dataclass

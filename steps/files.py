@@ -3,7 +3,7 @@
 from pytest_bdd import parsers, then
 
 from checks import binaries, certs, files
-from checks.core import require
+from core.evidence import require
 
 CERT_ROLES = {"CA certificate": "ca_cert", "server key": "server_key", "server certificate": "server_cert"}
 

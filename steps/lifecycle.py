@@ -3,7 +3,7 @@
 from pytest_bdd import given, then, when
 
 from checks import lifecycle
-from checks.core import require
+from core.evidence import require
 
 
 @given("a key written to etcd and the member's ID noted", target_fixture="noted")

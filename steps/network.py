@@ -3,7 +3,7 @@
 from pytest_bdd import parsers, then
 
 from checks import network
-from checks.core import require
+from core.evidence import require
 
 
 @then(parsers.parse("the etcd process listens on its {role} URL"))

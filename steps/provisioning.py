@@ -2,7 +2,7 @@
 
 from pytest_bdd import then, when
 
-from checks.core import Result, require
+from core.evidence import Result, require
 from checks.service import main_pid
 from provision.bootstrap import OK, report
 

@@ -3,8 +3,8 @@
 from pytest_bdd import parsers, then, when
 
 from checks import quorum
-from checks.core import require
-from steps.target import TARGETS_KEY
+from core.evidence import require
+from suite.target import TARGETS_KEY
 
 
 @when(parsers.re(r"(?P<count>one|two) other members? (is|are) stopped"), target_fixture="stopped")

@@ -3,7 +3,7 @@
 from pytest_bdd import parsers, then
 
 from checks import service, unit
-from checks.core import require
+from core.evidence import require
 
 SETTINGS = {"Type": "Type", "Restart": "Restart", "RestartSec": "RestartUSec", "WantedBy": "WantedBy"}
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import testinfra
 
-from checks.remote import Remote
-from provision import certs, ssh
+from core.remote import Remote
+from core import ssh
+from provision import certs
 from provision.binaries import ensure
 from provision.bootstrap import Bootstrap
 from provision.lab import Lab
-from provision.model import Member
+from core.model import Member
 
 ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from checks.remote import Remote
-from provision import certs, ssh
+from core.remote import Remote
+from core import ssh
+from provision import certs
 from provision.binaries import ensure
 from provision.bootstrap import Bootstrap
 from provision.lab import Lab
-from provision.model import Member
+from core.model import Member
 from tests.labtools import CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, SSH_CONFIG, failed, run_features, skipped_in, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

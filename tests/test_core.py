@@ -2,7 +2,7 @@
 
 import pytest
 
-from checks.core import CheckFailure, Evidence, PreconditionFailure, Result, quote_command, redact, require
+from core.evidence import CheckFailure, Evidence, PreconditionFailure, Result, quote_command, redact, require
 
 
 def failing():

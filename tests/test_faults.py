@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.remote import Remote
+from core.remote import Remote
 from provision.faults import apply, load, scenario_id
 from provision.lab import Lab
 from tests.labtools import audit, bootstrap_server, failed

@@ -1,7 +1,7 @@
 """The service check names the fix for failures etcd states in its journal (the messages students meet)."""
 
 from checks.service import known_cause
-from provision.model import Member
+from core.model import Member
 from provision.profiles import production_member
 
 # as etcd 3.4 writes them to the journal

@@ -66,7 +66,7 @@ def test_a_wrong_host_key_is_refused(lab, tmp_path):
     out = ssh("server", "true", "-o", f"UserKnownHostsFile={wrong}")
     assert out.returncode != 0 and "HOST IDENTIFICATION HAS CHANGED" in out.stderr
     # and the suite's own SSH backend refuses it too
-    from provision.ssh import CheckedParamikoBackend
+    from core.ssh import CheckedParamikoBackend
 
     cfg = tmp_path / "ssh_config"
     cfg.write_text((ROOT / ".lab/ssh_config").read_text().replace(str(ROOT / ".lab/known_hosts"), str(wrong)))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from provision.model import Member, ModelError, build, load, load_settings, parse_assignments
+from core.model import Member, ModelError, build, load, load_settings, parse_assignments
 
 
 def test_defaults_are_the_tutorials():

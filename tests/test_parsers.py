@@ -2,10 +2,10 @@
 
 import pytest
 
-from checks import etcdctl as e
-from checks.network import parse_ss, split_address
-from checks.unit import environment_flags, exec_argv, normalise, parse_flags, parse_show
-from provision.binaries import etcd_version
+from core import etcdctl as e
+from core.ss import parse_ss, split_address
+from core.systemd import environment_flags, exec_argv, normalise, parse_flags, parse_show
+from core.version import etcd_version
 
 SEED_MEMBER = e.MemberInfo("6702b0a34e2cfd39", "server", ("http://127.0.0.1:2380",), ("http://127.0.0.1:2379",), False)
 
@@ -133,7 +133,7 @@ def test_versions(data, source, version):
 
 
 def test_install_section_as_systemctl_cat_shows_it():
-    from checks.unit import install_wanted_by
+    from core.systemd import install_wanted_by
 
     text = ("# /etc/systemd/system/etcd.service\n[Service]\nWantedBy=nothing\n[Install]\nWantedBy=multi-user.target\n"
             "\n# /etc/systemd/system/etcd.service.d/x.conf\n[Install]\nWantedBy=\nWantedBy=default.target\n")

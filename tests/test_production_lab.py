@@ -31,7 +31,7 @@ def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
     assert deviations == {"test_cis_id_requirement[1.1.12-the data directory is owned by etcd:etcd]"}
     import testinfra
 
-    from provision import ssh
+    from core import ssh
 
     ssh.install()
     for name in HOSTS:
@@ -48,8 +48,8 @@ def test_a_production_fault_is_caught_on_its_member(cluster_lab, tmp_path, fault
     assert rc == 0, output[-2000:]
     import testinfra
 
-    from checks.remote import Remote
-    from provision import ssh
+    from core.remote import Remote
+    from core import ssh
     from provision.profiles import production_member
 
     ssh.install()

@@ -6,7 +6,7 @@ import socket
 import paramiko
 import pytest
 
-from checks.remote import describe_connection_error
+from core.remote import describe_connection_error
 
 
 
@@ -56,7 +56,7 @@ class CountingHost:
 
 
 def test_read_only_evidence_is_reused_until_something_may_have_changed():
-    from checks.remote import Remote
+    from core.remote import Remote
 
     host = CountingHost()
     r = Remote(host)

@@ -3,7 +3,7 @@
 import re
 
 from checks.unit import parse_flags
-from provision.model import Member, build
+from core.model import Member, build
 from provision.render import render_unit
 
 

@@ -4,7 +4,7 @@ import datetime
 import re
 from html.parser import HTMLParser
 
-from checks.core import Evidence, Result
+from core.evidence import Evidence, Result
 from reporting.html import render, terminal_summary
 from reporting.model import Outcome, Run, Step, check_dict
 

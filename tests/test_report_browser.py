@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.remote import Remote
+from core.remote import Remote
 from tests.labtools import audit
 
 ROOT = Path(__file__).resolve().parent.parent

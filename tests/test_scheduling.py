@@ -1,6 +1,6 @@
 """pytest-xdist grouping: each host's scenarios go to one worker (see steps/scheduling.py)."""
 
-from steps.scheduling import CLUSTER, host_scope
+from suite.scheduling import CLUSTER, host_scope
 
 IDS = ["paramiko://node", "paramiko://node-0", "paramiko://server", "ansible://web-1"]
 F = "features/test_etcd_step.py::"
@@ -32,6 +32,6 @@ def test_an_xdist_group_suffix_is_honoured_where_pytest_keeps_it():
 def test_outside_a_worker_no_hosts_are_queued():
     from types import SimpleNamespace
 
-    from steps.scheduling import queued_hosts
+    from suite.scheduling import queued_hosts
 
-    assert queued_hosts(SimpleNamespace(), str) == set()
+    assert queued_hosts(SimpleNamespace()) == set()

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from checks.remote import Remote
-from provision import certs, ssh
+from core.remote import Remote
+from core import ssh
+from provision import certs
 from provision.binaries import ensure
 from provision.bootstrap import CHANGED, OK, Bootstrap
 from provision.lab import Lab
-from provision.model import Member
+from core.model import Member
 from tests.labtools import (CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, audit, failed, junit_messages,
                             run_features, settled_snapshot, skipped_in, snapshot)
 
@@ -68,8 +69,8 @@ def test_gathering_evidence_only_reads_and_is_reused(bootstrapped):
     """The evidence gathered ahead of the scenarios (several hosts at once) changes nothing on the host,
     and the scenarios' own checks then send no command of their own."""
     from checks import membership, service, unit
-    from checks.evidence import gather, gather_all
-    from checks.remote import ReadOnlyError
+    from suite.evidence import gather, gather_all
+    from core.remote import ReadOnlyError
 
     host, member, _ = bootstrapped
     before = settled_snapshot(host)

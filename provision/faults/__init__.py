@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.core import Evidence
-from provision.model import Member
+from core.evidence import Evidence
+from core.model import Member
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 

@@ -18,8 +18,8 @@ DRILL = ROOT / ".lab" / "drill.json"
 def connect(name: str, ssh_config: str | None):
     import testinfra
 
-    from checks.remote import Remote
-    from provision import ssh
+    from core.remote import Remote
+    from core import ssh
 
     ssh.install()
     config = ssh_config or str(ROOT / ".lab/ssh_config")
@@ -46,7 +46,7 @@ def bootstrap(remote, member) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from provision.model import ModelError, load as load_member
+    from core.model import ModelError, load as load_member
 
     parser = argparse.ArgumentParser(prog="python -m provision.faults", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"faults: error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a lab or connection failure: one line
-        from checks.core import CheckFailure
+        from core.evidence import CheckFailure
         from provision.lab import LabError
 
         if isinstance(exc, (LabError, CheckFailure)):

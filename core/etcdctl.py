@@ -182,3 +182,33 @@ def health_json(text: str) -> list[EndpointHealth]:
     except ValueError as exc:
         raise ParseError(f"not JSON: {exc}") from None
     return [EndpointHealth(d["endpoint"], bool(d.get("health")), d.get("error") or d.get("took", "")) for d in data]
+
+
+# ----- the one way an etcdctl command line is built ------------------------------------------
+def command(member, args: str, *, endpoints: str | None = "", tls: str = "client", dial: str = "2s",
+            command_timeout: str = "8s") -> str:
+    """``ETCDCTL_API=3 <etcdctl> --endpoints=... --dial-timeout=... [TLS] <args>``, every value quoted.
+
+    ``endpoints``: "" for the member's client URL, None for none (offline subcommands such as
+    ``snapshot status``). ``tls``: "client" (the member's --cacert/--cert/--key when it has them),
+    "ca" (only --cacert: a TLS client without a certificate) or "none". ``args`` is written as given:
+    the caller quotes what it puts there.
+    """
+    import shlex
+
+    q = shlex.quote
+    parts = ["ETCDCTL_API=3", q(member.etcdctl_path)]
+    if endpoints is not None:
+        parts += [f"--endpoints={q(endpoints or member.endpoint)}", f"--dial-timeout={dial}",
+                  f"--command-timeout={command_timeout}"]
+        if tls == "client":
+            parts += [q(a) for a in member.etcdctl_tls_args()]
+        elif tls == "ca":
+            parts.append(f"--cacert={q(member.trusted_ca_file or '/dev/null')}")
+    parts.append(args)
+    return " ".join(p for p in parts if p)
+
+
+def shell_prefix(member) -> str:
+    """etcdctl as a student types it on the host (for fixes): the binary with the member's TLS flags."""
+    return " ".join(["ETCDCTL_API=3", member.etcdctl_path, *member.etcdctl_tls_args()])

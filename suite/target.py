@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pytest_bdd import given
 
-from checks.core import CheckFailure, PreconditionFailure, Result
-from checks.evidence import gather, gather_all
+from core.evidence import CheckFailure, PreconditionFailure, Result
+from suite.evidence import gather, gather_all
 from checks.preflight import preflight
-from checks.remote import Remote
+from core.remote import Remote
 from provision import certs as certs_mod
-from provision.binaries import Binaries, BinariesError, ensure, etcd_version
+from suite.hosts import host_name
+from core.version import VersionError, etcd_version
+from provision.binaries import Binaries, BinariesError, ensure
 from provision.bootstrap import Action, Bootstrap, BootstrapError
-from provision.model import DNS_LABEL, Member, ModelError, load, load_settings
+from core.model import DNS_LABEL, Member, ModelError, load, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB, BOOTSTRAP, AUDIT = "lab", "bootstrap", "audit"
@@ -40,14 +41,6 @@ class Target:
     def bootstrap(self, progress=None, start: bool = True) -> list[Action]:
         assert self.binaries is not None
         return Bootstrap(self.remote, self.member, self.binaries, self.certs, progress).run(start=start)
-
-
-def host_name(host) -> str:
-    """The host's name as the user gave it (paramiko/ssh: the host part of the spec; ansible: the inventory name)."""
-    h = getattr(host.backend, "host", None)
-    if isinstance(h, str):
-        return h
-    return getattr(h, "name", None) or host.backend.get_pytest_id()
 
 
 def member_name(alias: str, remote: Remote) -> str:
@@ -112,9 +105,9 @@ class Targets:
         if self.mode() != AUDIT:
             return set()
         if hasattr(self.config, "workerinput"):
-            from steps.scheduling import queued_hosts
+            from suite.scheduling import queued_hosts
 
-            hosts = queued_hosts(self.config, host_name)
+            hosts = queued_hosts(self.config)
         else:
             hosts = set(self.selected)
         return hosts if len(hosts) > 1 else set()
@@ -122,7 +115,7 @@ class Targets:
     def _prepare_together(self, hosts: set[str]) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from checks.evidence import MAX_THREADS
+        from suite.evidence import MAX_THREADS
 
         def prepare(name: str):
             got = self._guarded(self._prepare, name, self.hosts[name])
@@ -183,7 +176,7 @@ class Targets:
         ev = target.remote.look("%s --version", target.member.etcd_path)
         try:
             target.found_version = etcd_version(ev.stdout)
-        except BinariesError:
+        except VersionError:
             target.found_version = ""
 
     def _prepare(self, name: str, host) -> Target:
@@ -256,7 +249,7 @@ class Targets:
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:
     """Start (or restart) etcd on every member at once, then wait for each: a new cluster forms only
     when a quorum of its members is up, so one member started alone would wait for the others."""
-    from checks.lifecycle import wait_for
+    from core.wait import wait_for
 
     for t in targets:
         restart = any(a.name.startswith(("install", "systemctl daemon-reload")) and a.status == "changed"
@@ -289,8 +282,3 @@ def etcd_target(request: pytest.FixtureRequest, host) -> Target:
 @pytest.fixture
 def preflight_target(request: pytest.FixtureRequest, host) -> Target:
     return request.config.stash[TARGETS_KEY].get(host, preflight_test=True)
-
-
-@given("a host where the etcd step was carried out", target_fixture="target")
-def carried_out(etcd_target: Target) -> Target:
-    return etcd_target

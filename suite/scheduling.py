@@ -10,6 +10,8 @@ is one group, since its members are prepared together.
 
 from __future__ import annotations
 
+from suite.hosts import item_host_name
+
 CLUSTER = "cluster"
 
 
@@ -72,7 +74,7 @@ def make_scheduler(config, log):
     return HostScheduling(config, log)
 
 
-def queued_hosts(config, host_of) -> set[str]:
+def queued_hosts(config) -> set[str]:
     """In a pytest-xdist worker: the hosts of the tests this worker was given (its current test's host
     included); empty elsewhere, or when pytest-xdist does not show its queue."""
     if not hasattr(config, "workerinput"):
@@ -87,8 +89,7 @@ def queued_hosts(config, host_of) -> set[str]:
                 if isinstance(i, int)]
     hosts = set()
     for i in indices:
-        callspec = getattr(session.items[i], "callspec", None)
-        host = callspec.params.get("_testinfra_host") if callspec else None
-        if host is not None:
-            hosts.add(host_of(host))
+        name = item_host_name(session.items[i])
+        if name is not None:
+            hosts.add(name)
     return hosts

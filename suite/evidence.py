@@ -14,8 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from checks import binaries, files, membership, network, service, unit
-from checks.remote import ReadOnlyError, Remote
-from provision.model import Member
+from core.remote import ReadOnlyError, Remote
+from core.model import Member
 
 MAX_THREADS = 16  # hosts at once
 

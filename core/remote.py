@@ -11,7 +11,7 @@ import threading
 
 import paramiko
 
-from checks.core import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result, quote_command
+from core.evidence import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result, quote_command
 
 
 class ReadOnlyError(RuntimeError):

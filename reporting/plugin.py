@@ -14,6 +14,7 @@ from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
+from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY
 from suite.hosts import item_host_name
 from reporting.model import Run, check_dict, outcome_from_report
 
@@ -38,7 +39,7 @@ def pytest_runtest_makereport_without_traceback(item: pytest.Item, call: pytest.
     """A check's failure or a known deviation is reported in the suite's own words, so pytest's traceback of
     the step machinery, which is costly to format (tens of ms per failure), is never built for it."""
     exc = call.excinfo.value if call.excinfo else None
-    if not isinstance(exc, (CheckFailure, PreconditionFailure, BootstrapError, pytest.xfail.Exception)):
+    if not isinstance(exc, (CheckFailure, PreconditionFailure, BootstrapError)):
         return None
     sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
     return pytest.TestReport(
@@ -54,8 +55,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     context = test_report_context_registry.get(report)
     wanted = call.when == "call" or (call.when == "setup" and (report.failed or report.skipped))
+    ids = item.stash.get(CHECK_IDS_KEY, [])
     if context is not None and wanted:  # a plain attribute travels with the report through pytest-xdist
+        context.scenario["tags"] = sorted(set(context.scenario.get("tags", [])) | {f"check:{i}" for i in ids})
         report.etcd_scenario = context.scenario
+    report.etcd_check_ids = list(ids)
+    found_deviations = item.stash.get(DEVIATION_KEY, [])
+    if call.when == "call" and report.passed and found_deviations:
+        report.etcd_deviations = [list(d) for d in found_deviations]
+        # JUnit XML takes a test case's properties from its item at teardown
+        item.user_properties += [("known_deviation", f"{cid}: {reason}") for cid, reason, _ in found_deviations]
     report.etcd_host = item_host_name(item) or "local"
     from suite.target import TARGETS_KEY
 
@@ -63,12 +72,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.etcd_version = getattr(target, "found_version", "") or ""
     report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
     exc = call.excinfo.value if call.excinfo else None
+    failed_id = getattr(exc, "check_id", "")
+    if failed_id:
+        item.user_properties.append(("failed_check", failed_id))
+    tag = f"[{failed_id}] " if failed_id else ""
     if isinstance(exc, PreconditionFailure):
         report.etcd_precondition = exc.line()
-        _set_failure(report, item, f"precondition failed: {exc.line()}", "")
+        _set_failure(report, item, f"precondition failed: {tag}{exc.line()}", "")
     elif isinstance(exc, CheckFailure):
-        report.etcd_check = check_dict(exc.result)
-        _set_failure(report, item, f"check failed: {exc.result.what}", exc.result.render())
+        report.etcd_check = check_dict(exc.result, failed_id)
+        _set_failure(report, item, f"check failed: {tag}{exc.result.what}", exc.result.render())
     elif isinstance(exc, BootstrapError):
         report.etcd_precondition = f"the step could not be carried out: {exc}".splitlines()[0]
         first, *rest = str(exc).splitlines() or [""]

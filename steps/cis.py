@@ -1,15 +1,15 @@
-"""Steps about the CIS benchmark's etcd checks; known deviations of the tutorial's lab are reported as such."""
-
-import pytest
-from pytest_bdd import parsers, then
+"""Steps about the CIS benchmark's etcd checks and etcd's own version advice."""
 
 from checks import cis
 from core.evidence import require
+from suite.checkstep import check_then
 
 
-@then(parsers.parse("CIS check {cis_id} holds"))
+@check_then("CIS check {cis_id} holds", "cis.{cis_id}")
 def cis_check(target, cis_id):
-    result, deviation = cis.check(target.remote, target.member, cis_id, target.found_version)
-    if not result.ok and deviation:
-        pytest.xfail(f"known deviation: {deviation} (found {result.found})")
-    require(result)
+    require(cis.check(target.remote, target.member, cis_id))
+
+
+@check_then("the etcd version follows etcd's own advice", "advice.etcd-version")
+def version_advice(target):
+    require(cis.version_advice(target.found_version))

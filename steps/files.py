@@ -1,6 +1,7 @@
 """Steps about files: binaries, directories, certificates."""
 
-from pytest_bdd import parsers, then
+
+from suite.checkstep import check_then
 
 from checks import binaries, certs, files
 from core.evidence import require
@@ -12,41 +13,41 @@ def cert_name(member, role: str) -> str:
     return getattr(member, CERT_ROLES[role])
 
 
-@then(parsers.parse("the {binary} binary is installed"))
+@check_then("the {binary} binary is installed", "binary.{binary}.installed")
 def binary_installed(target, binary):
     require(files.binary(target.remote, target.member, binary))
 
 
-@then(parsers.parse("the {binary} binary reports the expected version"))
+@check_then("the {binary} binary reports the expected version", "binary.{binary}.version")
 def binary_version(target, binary):
     require(binaries.reports_version(target.remote, target.member, binary, target.expected_version))
 
 
-@then(parsers.parse("the {which} directory exists with its mode"))
+@check_then("the {which} directory exists with its mode", "dir.{which}")
 def directory_mode(target, which):
     require(files.directory(target.remote, target.member, which))
 
 
-@then(parsers.parse("the {role} file is in place"))
+@check_then("the {role} file is in place", "cert.{role}.in-place")
 def certificate_in_place(target, role):
     require(files.certificate_file(target.remote, target.member, cert_name(target.member, role)))
 
 
-@then(parsers.parse("the {role} file parses"))
+@check_then("the {role} file parses", "cert.{role}.parses")
 def certificate_parses(target, role):
     require(certs.parses(target.remote, target.member, cert_name(target.member, role)))
 
 
-@then("the server key matches the server certificate")
+@check_then("the server key matches the server certificate", "cert.key-pair")
 def key_matches(target):
     require(certs.key_pair(target.remote, target.member))
 
 
-@then("the server certificate chains to the CA certificate")
+@check_then("the server certificate chains to the CA certificate", "cert.chain")
 def chains(target):
     require(certs.chain(target.remote, target.member))
 
 
-@then("the server certificate names every address of the member")
+@check_then("the server certificate names every address of the member", "cert.addresses")
 def names_addresses(target):
     require(certs.names_addresses(target.remote, target.member))

@@ -175,9 +175,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from suite.checkstep import CHECK_IDS_KEY, scenario_checks
+
     mode = config.stash[MODE_KEY]
     targets = config.stash[TARGETS_KEY]
     for item in items:
+        ids = scenario_checks(item)
+        item.stash[CHECK_IDS_KEY] = ids
+        item.user_properties += [("check_id", cid) for cid in ids]
         host = item_host(item)
         if host is not None:
             name = host_name(host)

@@ -1,0 +1,123 @@
+"""Step definitions that run a check: each names the id of the check it runs.
+
+``@check_then("the {binary} binary is installed", "binary.{binary}.installed")`` registers a pytest-bdd
+step whose check id is formatted from the step's parameters and the scenario's example row (values
+as :func:`checks.catalog.slug` writes them). The same registry lets the suite know, at collection,
+which checks each scenario runs (JUnit ``check_id`` properties, the report, cucumber JSON).
+
+At run time the wrapper gives a failure its check id, and turns the failure of a check that is a known
+deviation of the run's profile (checks/deviations.py) into a passing step that records the deviation.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from checks import catalog, deviations
+from core.evidence import CheckFailure, PreconditionFailure
+
+DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found)]
+CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    kind: str  # "when" | "then"
+    parser: object
+    template: str | Callable[..., str]
+
+    def check_id(self, values: dict) -> str:
+        params = {k: catalog.slug(v) for k, v in values.items() if isinstance(v, (str, int))}
+        return self.template(**params) if callable(self.template) else self.template.format(**params)
+
+
+REGISTRY: list[CheckStep] = []
+
+
+def example_of(request: pytest.FixtureRequest) -> dict:
+    callspec = getattr(request.node, "callspec", None)
+    return dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
+
+
+def _check_step(kind: str, sentence: str, template, target_fixture: str | None = None, regex: bool = False):
+    parser = parsers.re(sentence) if regex else parsers.parse(sentence)
+    spec = CheckStep(kind, parser, template)
+    REGISTRY.append(spec)
+    decorator = {"given": given, "then": then, "when": when}[kind]
+
+    def wrap(fn):
+        sig = inspect.signature(fn)
+        wants_request = "request" in sig.parameters
+        params = list(sig.parameters.values())
+        if not wants_request:
+            params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD))
+
+        @functools.wraps(fn)
+        def step(*args, **kwargs):
+            __tracebackhide__ = True
+            request = kwargs["request"] if wants_request else kwargs.pop("request")
+            check_id = spec.check_id({**example_of(request), **kwargs})
+            try:
+                return fn(*args, **kwargs)
+            except PreconditionFailure as exc:
+                exc.check_id = check_id
+                raise
+            except CheckFailure as exc:
+                exc.check_id = check_id
+                deviation = deviations.known(check_id, request.config.option.profile)
+                if deviation is None:
+                    raise
+                request.node.stash.setdefault(DEVIATION_KEY, []).append(
+                    (check_id, deviation.reason, exc.result.found))
+                return None
+
+        step.__signature__ = sig.replace(parameters=params)
+        return decorator(parser, target_fixture=target_fixture, stacklevel=2)(step)
+
+    return wrap
+
+
+def check_then(sentence: str, check_id, regex: bool = False):
+    """A Then step that runs the check ``check_id`` (a template of the step's parameters)."""
+    return _check_step("then", sentence, check_id, regex=regex)
+
+
+def check_when(sentence: str, check_id, target_fixture: str | None = None, regex: bool = False):
+    """A When step that is itself a check (e.g. "etcd is stopped with systemctl")."""
+    return _check_step("when", sentence, check_id, target_fixture, regex)
+
+
+def check_given(sentence: str, check_id, target_fixture: str | None = None):
+    """A Given step that is itself a check (e.g. "a key written to etcd and the member's ID noted")."""
+    return _check_step("given", sentence, check_id, target_fixture)
+
+
+def scenario_checks(item: pytest.Item) -> list[str]:
+    """The check ids an item's scenario runs, in step order (empty for tests that are not scenarios)."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    if template is None:
+        return ["host.preflight"] if getattr(item, "originalname", "") == "test_preflight" else []
+    callspec = getattr(item, "callspec", None)
+    example = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
+    out: list[str] = []
+    kind = ""
+    for step in template.render(example).steps:
+        kind = step.type or kind
+        for spec in REGISTRY:
+            if spec.kind != kind:
+                continue
+            args = spec.parser.parse_arguments(step.name) if spec.parser.is_matching(step.name) else None
+            if args is not None:
+                cid = spec.check_id({**example, **args})
+                if cid not in out:
+                    out.append(cid)
+                break
+    return out

@@ -16,6 +16,7 @@ from provision.bootstrap import BootstrapError
 from reporting import html
 from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY
 from suite.hosts import item_host_name
+from suite.plugin import REPORT_OPTIONS_KEY
 from reporting.model import Run, check_dict, outcome_from_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def start(config: pytest.Config, options: dict[str, str]) -> None:
-    """Called by the suite's configure hook when it runs features: a report will be written."""
+    """A report of this run will be written (the suite runs features)."""
     config.stash[RUN_KEY] = Run(__version__, options, datetime.datetime.now().astimezone())
 
 
@@ -156,6 +157,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     pytest_runtest_logreport.config = config  # logreport has no config argument
+    if REPORT_OPTIONS_KEY in config.stash:  # the suite runs features: a report will be written
+        start(config, config.stash[REPORT_OPTIONS_KEY])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -98,6 +98,21 @@ def check_given(sentence: str, check_id, target_fixture: str | None = None):
     return _check_step("given", sentence, check_id, target_fixture)
 
 
+def template_checks(template, example: dict) -> list[str]:
+    """The check ids a scenario template runs with one example row, in step order."""
+    out: list[str] = []
+    kind = ""
+    for step in template.render(example).steps:
+        kind = step.type or kind
+        for spec in REGISTRY:
+            if spec.kind == kind and spec.parser.is_matching(step.name):
+                cid = spec.check_id({**example, **(spec.parser.parse_arguments(step.name) or {})})
+                if cid not in out:
+                    out.append(cid)
+                break
+    return out
+
+
 def scenario_checks(item: pytest.Item) -> list[str]:
     """The check ids an item's scenario runs, in step order (empty for tests that are not scenarios)."""
     from pytest_bdd.scenario import scenario_wrapper_template_registry
@@ -106,18 +121,4 @@ def scenario_checks(item: pytest.Item) -> list[str]:
     if template is None:
         return ["host.preflight"] if getattr(item, "originalname", "") == "test_preflight" else []
     callspec = getattr(item, "callspec", None)
-    example = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
-    out: list[str] = []
-    kind = ""
-    for step in template.render(example).steps:
-        kind = step.type or kind
-        for spec in REGISTRY:
-            if spec.kind != kind:
-                continue
-            args = spec.parser.parse_arguments(step.name) if spec.parser.is_matching(step.name) else None
-            if args is not None:
-                cid = spec.check_id({**example, **args})
-                if cid not in out:
-                    out.append(cid)
-                break
-    return out
+    return template_checks(template, dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {})

@@ -10,7 +10,6 @@ import pytest
 
 from core import ssh
 from provision.targets import TargetError, hostspecs, parse_machines, select
-from reporting import plugin as reporting_plugin
 from core.model import ModelError, load, load_settings
 from provision.profiles import production_member
 from suite.hosts import host_name, item_host, item_host_name
@@ -19,6 +18,7 @@ from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
 LAB_SSH_CONFIG = ROOT / ".lab" / "ssh_config"
+REPORT_OPTIONS_KEY = pytest.StashKey[dict]()  # what the run checks, for the report
 
 # scenarios that change the host: never run while auditing unless asked for
 CHANGING = {"bootstrap": "carries out the step again", "writes": "writes to etcd", "disruptive": "stops or kills etcd"}
@@ -46,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="with --machines: the hosts (HOST column) that run etcd members")
     g.addoption("--etcd-boot-timeout", type=float, default=120, metavar="SECONDS",
                 help="how long a rebooted host may take to run etcd again (default 120)")
+    g.addoption("--check", dest="etcd_checks", action="append", default=[], metavar="ID[,ID...]",
+                help="run only the scenarios of these checks (ids or patterns such as cis.* or unit.flag.*)")
     g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
                 help="the etcd version the hosts must run (default: the provisioned binaries' version)")
 
@@ -153,7 +155,26 @@ def pytest_configure(config: pytest.Config) -> None:
             options["settings"] = " ".join(opt.etcd_set)
         if mode != AUDIT:
             options["binaries"] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
-        reporting_plugin.start(config, options)
+        config.stash[REPORT_OPTIONS_KEY] = options  # the report (reporting/) starts from them
+
+
+def select_checks(items: list[pytest.Item], patterns: list[str]) -> tuple[list, list]:
+    """(kept, dropped): items whose scenario runs a check matching one of the patterns, and the others.
+    The host's pre-flight is always kept: without it no check of the host runs."""
+    import fnmatch
+
+    from checks import catalog
+    from suite.checkstep import CHECK_IDS_KEY
+
+    unknown = [p for p in patterns if not fnmatch.filter(catalog.CHECKS, p)]
+    if unknown:
+        raise pytest.UsageError(f"--check: no check matches {', '.join(unknown)} (ids: python -m checks list)")
+    keep, drop = [], []
+    for item in items:
+        ids = item.stash.get(CHECK_IDS_KEY, [])
+        hit = "host.preflight" in ids or any(fnmatch.fnmatchcase(i, p) for i in ids for p in patterns)
+        (keep if hit else drop).append(item)
+    return keep, drop
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -183,6 +204,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ids = scenario_checks(item)
         item.stash[CHECK_IDS_KEY] = ids
         item.user_properties += [("check_id", cid) for cid in ids]
+    wanted = [p for value in config.option.etcd_checks for p in value.split(",") if p]
+    if wanted:
+        keep, drop = select_checks(items, wanted)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    for item in items:
         host = item_host(item)
         if host is not None:
             name = host_name(host)

@@ -22,8 +22,24 @@ ROOT = Path(__file__).resolve().parent.parent
 SSH_CONFIG = str(ROOT / ".lab/ssh_config")
 
 
-def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[int, dict[str, str], str]:
-    """Run ``pytest features/``; (exit code, {test name: passed|failed|skipped|error}, output).
+class Results(dict):
+    """{test name: passed|failed|skipped|error|deviation} of one run, with the check ids of each test case."""
+
+    def __init__(self):
+        super().__init__()
+        self.checks: dict[str, list[str]] = {}  # test name → the check ids its scenario runs
+        self.failed_check: dict[str, str] = {}  # test name → the check that failed in it
+
+    def failed_checks(self, host: str = "server") -> set[str]:
+        """The ids of the checks that failed on one host (a failed test without an id counts by its name)."""
+        return {self.failed_check.get(n) or n for n in failed(self) if f"://{host}" in n}
+
+    def checks_with(self, status: str, host: str = "server") -> set[str]:
+        return {cid for n, s in self.items() if s == status and f"://{host}" in n for cid in self.checks.get(n, [])}
+
+
+def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[int, Results, str]:
+    """Run ``pytest features/``; (exit code, the results by test name with their check ids, output).
 
     ``ci`` True/False runs it as pytest does on CI or off it (pytest prints whole failures in its short
     summary when ``CI`` or ``BUILD_NUMBER`` is set); None keeps this process's environment.
@@ -38,17 +54,28 @@ def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[in
     cmd = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
            f"--html={tmp_path / 'r.html'}", f"--cucumberjson={tmp_path / 'c.json'}", *args]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
-    results: dict[str, str] = {}
+    results = Results()
     cases = ET.parse(junit).getroot().iter("testcase") if junit.exists() else []  # none on a usage error
     for case in cases:
+        name = case.get("name")
+        props = [(p.get("name"), p.get("value")) for p in case.iter("property")]
         status = "passed"
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 status = {"failure": "failed"}.get(child.tag, child.tag)
-                if child.tag == "skipped" and child.get("type") == "pytest.xfail":
-                    status = "deviation"  # a known deviation of the tutorial, reported not failed
-        results[case.get("name")] = status
+        if status == "passed" and any(k == "known_deviation" for k, _ in props):
+            status = "deviation"  # a known deviation of the tutorial, reported not failed
+        results[name] = status
+        results.checks[name] = [v for k, v in props if k == "check_id"]
+        results.failed_check.update({name: v for k, v in props if k == "failed_check"})
     return out.returncode, results, out.stdout + out.stderr
+
+
+def collected(*args: str) -> int:
+    """How many tests ``pytest features/ ARGS --collect-only`` collects (counts are derived, never written in)."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "features/", "-q", "--collect-only", "-p", "no:cacheprovider",
+                          *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return sum(1 for ln in out.stdout.splitlines() if "::" in ln)
 
 
 def audit(tmp_path: Path, *args: str, ci: bool | None = None):
@@ -121,7 +148,6 @@ PRODUCTION_SCENARIOS = {
     "test_with_one_member_stopped_the_cluster_keeps_quorum",
     "test_with_two_members_stopped_writes_fail_and_nothing_is_lost",
 }
-CIS_1_1_11 = "test_cis_id_requirement[paramiko://server-1.1.11-the data directory is 700 or stricter]"
 
 
 def skipped_in(results: dict[str, str], host: str = "server") -> set[str]:

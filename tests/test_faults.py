@@ -1,5 +1,5 @@
 """Mutation testing of the suite: each fault of the catalogue, applied to a correctly bootstrapped lab
-host, makes the suite fail in exactly the scenarios the catalogue names, with a remediation that names
+host, makes the suite fail in exactly the checks the catalogue names (by check id), with a remediation that names
 the fix; a clean bootstrap fails nothing. Prints a detection table."""
 
 from __future__ import annotations
@@ -7,20 +7,19 @@ from __future__ import annotations
 import pytest
 
 from core.remote import Remote
-from provision.faults import apply, load, scenario_id
+from provision.faults import apply, load
 from provision.lab import Lab
 from tests.labtools import audit, bootstrap_server, failed
 
-pytestmark = [pytest.mark.lab, pytest.mark.slow]
 FAULTS = [f for f in load() if f.profile == "lab"]
 TABLE: list[tuple[str, str, str]] = []  # printed at the end of the run by tests/conftest.py
 
 
 def detection_table() -> list[str]:
-    """The detection table: fault → failed scenarios → verdict."""
+    """The detection table: fault → failed checks → verdict."""
     if not TABLE:
         return []
-    return [f"{'fault':<32} {'failed scenarios':>16}  verdict"] + [
+    return [f"{'fault':<32} {'failed checks':>16}  verdict"] + [
         f"{fault_id:<32} {count:>16}  {verdict}" for fault_id, count, verdict in TABLE
     ]
 
@@ -31,6 +30,8 @@ def test_the_catalogue_is_large_enough_and_well_formed():
         assert f.fails and f.fix and f.remedy and f.title
 
 
+@pytest.mark.lab
+@pytest.mark.slow
 def test_a_clean_bootstrap_fails_nothing(tmp_path):
     Lab().reset(["server"])
     bootstrap_server()
@@ -39,13 +40,15 @@ def test_a_clean_bootstrap_fails_nothing(tmp_path):
     assert rc == 0 and not failed(results), output[-3000:]
 
 
+@pytest.mark.lab
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
 def test_the_suite_catches(fault, tmp_path):
     Lab().reset(["server"])
     host, member, _ = bootstrap_server()
     ev = apply(fault, Remote(host), member)
     rc, results, output = audit(tmp_path)
-    got = {scenario_id(n, "server") for n in failed(results)}
+    got = results.failed_checks("server")
     want = set(fault.fails)
     fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:") or "(fix: " in ln]
     named = any(fault.fix_words(member) in ln for ln in fix_lines)
@@ -88,6 +91,8 @@ def test_cli_refuses_hosts_outside_the_lab():
     assert out.returncode == 1 and "no fault 'no-such-fault'" in out.stderr
 
 
+@pytest.mark.lab
+@pytest.mark.slow
 def test_a_drill_breaks_the_host_without_saying_how_and_reveal_tells(tmp_path):
     import json
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from provision.faults import apply, load, scenario_id
+from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, failed, run_features
+from tests.labtools import SSH_CONFIG, collected, failed, run_features
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 HOSTS = ["etcd-0", "etcd-1", "etcd-2"]
@@ -26,9 +26,9 @@ def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
     rc, results, output = run_features(tmp_path, "--profile=production", "--etcd-set=data_dir=/var/lib/etcd-cluster",
                                        "--etcd-set=unit.restart_sec=4")
     assert rc == 0, output[-3000:]
-    assert len(results) == 3 * 79 and not failed(results)
-    deviations = {scenario_id(n, h) for n, s in results.items() if s == "deviation" for h in HOSTS if h in n}
-    assert deviations == {"test_cis_id_requirement[1.1.12-the data directory is owned by etcd:etcd]"}
+    assert len(results) == collected("--profile=production") and not failed(results)
+    for h in HOSTS:
+        assert results.checks_with("deviation", h) == {"cis.1.1.12"}
     import testinfra
 
     from core import ssh
@@ -58,11 +58,10 @@ def test_a_production_fault_is_caught_on_its_member(cluster_lab, tmp_path, fault
     host = testinfra.get_host("paramiko://etcd-0", ssh_config=SSH_CONFIG)
     apply(fault, Remote(host), member)
     # audit the scenarios the fault names (all three hosts: the cluster is known from them)
-    select = " or ".join(sorted({name.split("[")[0] for name in fault.fails}))
     rc, results, output = run_features(tmp_path, "--profile=production", f"--hosts={','.join(HOSTS)}",
-                                       f"--ssh-config={SSH_CONFIG}", "-k", select)
+                                       f"--ssh-config={SSH_CONFIG}", f"--check={','.join(fault.fails)}")
     assert rc == 1
-    got = {scenario_id(n, "etcd-0") for n in failed(results) if "//etcd-0" in n}
+    got = results.failed_checks("etcd-0")
     missing = set(fault.fails) - got
     assert not missing, f"not caught on etcd-0: {sorted(missing)}"
     fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:") or "(fix: " in ln]

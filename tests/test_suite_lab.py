@@ -3,11 +3,14 @@ idempotently, changes nothing when auditing, and fails a host broken in one way 
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
 import testinfra
 
+from checks import catalog
 from core.remote import Remote
 from core import ssh
 from provision import certs
@@ -15,7 +18,7 @@ from provision.binaries import ensure
 from provision.bootstrap import CHANGED, OK, Bootstrap
 from provision.lab import Lab
 from core.model import Member
-from tests.labtools import (CHANGING_SCENARIOS, CIS_1_1_11, PRODUCTION_SCENARIOS, audit, failed, junit_messages,
+from tests.labtools import (CHANGING_SCENARIOS, PRODUCTION_SCENARIOS, audit, failed, junit_messages,
                             run_features, settled_snapshot, skipped_in, snapshot)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,14 +57,14 @@ def test_an_audit_passes_a_correct_host_and_changes_nothing(bootstrapped, tmp_pa
 
 
 BREAKS = [
-    # (how the host is broken, how it is repaired, the scenarios that must fail, words of the fix)
+    # (how the host is broken, how it is repaired, the checks that must fail, words of the fix)
     ("chmod 755 /var/lib/etcd", "chmod 700 /var/lib/etcd",
-     {"test_the_data_directory_exists_and_only_root_can_enter_it[paramiko://server]", CIS_1_1_11},
+     {"dir.data", "cis.1.1.11"},
      "chmod 700 /var/lib/etcd"),
     ("systemctl disable etcd", "systemctl enable etcd",
-     {"test_etcd_is_enabled_to_start_at_boot[paramiko://server]"}, "systemctl enable etcd"),
+     {"service.enabled"}, "systemctl enable etcd"),
     ("chmod 644 /etc/etcd/kube-api-server.key", "chmod 600 /etc/etcd/kube-api-server.key",
-     {"test_the_file_is_in_place[paramiko://server-server key]"}, "chmod 600 /etc/etcd/kube-api-server.key"),
+     {"cert.server-key.in-place"}, "chmod 600 /etc/etcd/kube-api-server.key"),
 ]
 
 
@@ -97,7 +100,7 @@ def test_a_host_broken_one_way_fails_in_exactly_that_scenario(bootstrapped, tmp_
     finally:
         assert remote.run(repair).ok
     assert rc == 1
-    assert failed(results) == expected, output[-3000:]
+    assert results.failed_checks("server") == expected, output[-3000:]
     fix_lines = [ln for ln in output.splitlines() if ln.startswith("fix:")]
     assert any(fix in ln for ln in fix_lines), fix_lines
 
@@ -137,12 +140,15 @@ def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_
     bad = failed(results)
     assert "test_binary_is_installed_as_an_executable_owned_by_root[paramiko://server-etcdctl]" in bad
     assert "test_binary_reports_its_version[paramiko://server-etcdctl]" in bad
-    assert len(bad) == 21  # installed, version, 15 member list checks, leader, errors, version, health
+    # installed, version, 15 member list checks, leader, errors, version, health
+    assert results.failed_checks("server") == (
+        {"binary.etcdctl.installed", "binary.etcdctl.version", "endpoint.leader", "endpoint.no-errors",
+         "endpoint.version", "endpoint.healthy"} | {c for c in catalog.CHECKS if c.startswith("members.")})
     assert "Traceback" not in output
     lines = output.splitlines()
-    line = ("precondition failed: cannot check etcdctl member list: /usr/local/bin/etcdctl is missing "
+    line = ("cannot check etcdctl member list: /usr/local/bin/etcdctl is missing "
             "(fix: install -m 755 etcdctl /usr/local/bin/etcdctl)")
-    assert line in lines
+    assert "precondition failed: [members.json.exact] " + line in lines
     # one line per check that needs etcdctl, whether pytest runs on CI or not
     assert sum(ln.startswith("precondition failed:") for ln in lines) == 19
     messages = junit_messages(tmp_path)
@@ -151,7 +157,8 @@ def test_a_missing_etcdctl_is_one_precondition_line_per_check(bootstrapped, tmp_
     summary = [ln for ln in lines if ln.startswith("FAILED ")]
     assert len(summary) == 21
     if ci:  # pytest prints the headline whole: the check, never the test id a second time
-        assert sum(ln.endswith(" - " + line) for ln in summary) == 15
+        assert sum(re.search(r" - precondition failed: \[members\.[a-z]+\.[a-z]+\] " + re.escape(line) + "$", ln)
+                   is not None for ln in summary) == 15
         assert all(ln.count("::") == 1 for ln in summary)
 
 

@@ -29,7 +29,7 @@ class Fault:
     id: str
     title: str
     apply: str
-    fails: tuple[str, ...]
+    fails: tuple[str, ...]  # check ids (checks/catalog.py) that must fail, and no other
     fix: str
     remedy: str
     profile: str = "lab"  # the profile whose bootstrapped host the fault applies to
@@ -97,11 +97,6 @@ def by_id(fault_id: str) -> Fault:
         if f.id == fault_id:
             return f
     raise FaultError(f"no fault {fault_id!r}; see: python -m provision.faults list")
-
-
-def scenario_id(test_name: str, host: str) -> str:
-    """JUnit's ``test_x[paramiko://server-etcd]`` / ``test_x[paramiko://server]`` → ``test_x[etcd]`` / ``test_x``."""
-    return re.sub(r"\[[a-z]+://" + re.escape(host) + r"(?:-|(?=\]))", "[", test_name).replace("[]", "")
 
 
 def server_cert_without_address(member: Member) -> dict[str, bytes]:

@@ -1,0 +1,75 @@
+"""Check ids without a lab: every id the fault catalogue, the known deviations and the CIS mapping name
+exists; every scenario step that runs a check resolves to a known id; every known id is run somewhere."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from pytest_bdd.feature import get_features
+
+from checks import catalog, deviations
+from provision.faults import load
+from suite import checkstep
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_MODULES = ["steps.host", "steps.files", "steps.service", "steps.network", "steps.etcdctl", "steps.provisioning",
+                "steps.lifecycle", "steps.cis", "steps.cluster", "steps.quorum"]
+
+
+@pytest.fixture(scope="module")
+def scenario_ids() -> dict[str, list[str]]:
+    """{scenario (with its example row): the check ids it runs} over every feature."""
+    for name in STEP_MODULES:
+        importlib.import_module(name)
+    out = {}
+    for feature in get_features([str(ROOT / "features")]):
+        for template in feature.scenarios.values():
+            rows = [ctx for ex in template.examples for ctx in ex.as_contexts()] or [{}]
+            for row in rows:
+                out[f"{feature.rel_filename}: {template.name} {row or ''}"] = checkstep.template_checks(template, row)
+    return out
+
+
+def test_every_scenario_runs_at_least_one_known_check(scenario_ids):
+    assert scenario_ids
+    for scenario, ids in scenario_ids.items():
+        assert ids, f"{scenario}: no step names a check"
+        unknown = [i for i in ids if i not in catalog.CHECKS]
+        assert not unknown, f"{scenario}: unknown check ids {unknown}"
+
+
+def test_every_known_check_is_run_by_a_scenario(scenario_ids):
+    run = {i for ids in scenario_ids.values() for i in ids} | {"host.preflight"}
+    assert set(catalog.CHECKS) - run == set()
+
+
+def test_the_fault_catalogue_names_only_known_checks():
+    for fault in load():
+        unknown = [i for i in fault.fails if i not in catalog.CHECKS]
+        assert not unknown, f"fault {fault.id}: unknown check ids {unknown}"
+        assert not any(i.startswith("test_") for i in fault.fails)
+
+
+def test_the_known_deviations_name_known_checks_and_profiles():
+    for d in deviations.DEVIATIONS:
+        assert d.check in catalog.CHECKS and d.reason and set(d.profiles) <= {"lab", "production"}
+    assert deviations.known("cis.2.1", "lab") is not None and deviations.known("cis.2.1", "production") is None
+    assert deviations.known("unit.flag.name", "lab") is None
+
+
+def test_the_cis_mapping_names_known_checks_with_their_cis_numbers():
+    from checks import cis
+
+    for cid, (number, _) in catalog.CIS.items():
+        assert catalog.CHECKS[cid].ref == number and cid == f"cis.{number}"
+    assert {f"cis.{n}" for n in cis.FLAG_RULES} | {"cis.1.1.11", "cis.1.1.12"} == set(catalog.CIS)
+
+
+def test_ids_are_stable_words():
+    import re
+
+    for cid in catalog.CHECKS:
+        assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", cid), cid
+    assert catalog.slug("CA certificate") == "ca-certificate" and catalog.slug("RestartSec") == "restartsec"

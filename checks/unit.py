@@ -16,7 +16,7 @@ from core.systemd import (environment_flags, exec_argv, install_wanted_by,
 SEE = TUTORIAL_URL + "#configure-the-etcd-server"
 SHOW_PROPERTIES = (
     "LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "DropInPaths", "NeedDaemonReload",
-    "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "WantedBy", "Environment", "EnvironmentFiles",
+    "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "Environment", "EnvironmentFiles",
     "Result", "NRestarts",
 )
 def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
@@ -114,28 +114,33 @@ def verify(remote: Remote, member: Member) -> Result:
     )
 
 
-def setting(remote: Remote, member: Member, prop: str) -> Result:
+# The service's settings as data: the setting in the unit → (how systemd shows it, the model's value written
+# the way systemd shows it, comparison). WantedBy= is read from the [Install] sections systemd uses.
+EQUALS, AMONG = "equals", "among"
+SETTINGS = {
+    "Type": ("Type", lambda u: u.type, EQUALS),
+    "Restart": ("Restart", lambda u: u.restart, EQUALS),
+    "RestartSec": ("RestartUSec", lambda u: f"{u.restart_sec}s" if u.restart_sec else "0", EQUALS),
+    "WantedBy": ("[Install] WantedBy", lambda u: u.wanted_by, AMONG),
+}
+
+
+def setting(remote: Remote, member: Member, label: str) -> Result:
     """Type=, Restart=, RestartSec= as systemd loaded them; WantedBy= of the [Install] systemd uses."""
+    prop, value_of, compare = SETTINGS[label]
     u = member.unit
-    if prop == "WantedBy":
+    want = value_of(u)
+    model_value = u.restart_sec if label == "RestartSec" else want
+    if compare == AMONG:
         ev = remote.look("systemctl cat -- %s", member.unit_name)
         found = install_wanted_by(ev.stdout)
-        return Result(
-            f"the unit sets WantedBy={u.wanted_by}", u.wanted_by in found, f"[Install] WantedBy={u.wanted_by}",
-            f"[Install] WantedBy={' '.join(found) or '(unset)'}", [ev],
-            f"set WantedBy={u.wanted_by} in [Install] of {member.unit_path}, then systemctl daemon-reload && "
-            f"systemctl reenable {member.service}",
-            SEE,
-        )
-    expected = {"Type": u.type, "Restart": u.restart, "RestartUSec": f"{u.restart_sec}s" if u.restart_sec else "0"}[prop]
-    label = {"RestartUSec": "RestartSec"}.get(prop, prop)
-    want = u.restart_sec if prop == "RestartUSec" else expected
-    ev, props = show(remote, member)
-    found_value = props.get(prop, "")
-    return Result(
-        f"the unit sets {label}={want}", found_value == expected, f"{prop}={expected}",
-        f"{prop}={found_value or '(unset)'}", [ev],
-        f"set {label}={want} in [Service] of {member.unit_path}, then systemctl daemon-reload && "
-        f"systemctl restart {member.service}",
-        SEE,
-    )
+        ok, found_text = want in found, " ".join(found) or "(unset)"
+        fix = (f"set {label}={want} in [Install] of {member.unit_path}, then systemctl daemon-reload && "
+               f"systemctl reenable {member.service}")
+    else:
+        ev, props = show(remote, member)
+        found_text = props.get(prop, "") or "(unset)"
+        ok = props.get(prop, "") == want
+        fix = (f"set {label}={model_value} in [Service] of {member.unit_path}, then systemctl daemon-reload && "
+               f"systemctl restart {member.service}")
+    return Result(f"the unit sets {label}={model_value}", ok, f"{prop}={want}", f"{prop}={found_text}", [ev], fix, SEE)

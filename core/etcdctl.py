@@ -166,16 +166,6 @@ def status_json(text: str) -> list[EndpointStatus]:
 
 
 # ----- endpoint health ----------------------------------------------------------------------
-def health_text(text: str) -> list[EndpointHealth]:
-    """``127.0.0.1:2379 is healthy: successfully committed proposal: took = 1.7ms`` (or unhealthy)."""
-    out = []
-    for line in text.splitlines():
-        if " is healthy" in line or " is unhealthy" in line:
-            endpoint, _, rest = line.partition(" is ")
-            out.append(EndpointHealth(endpoint.strip(), rest.startswith("healthy"), rest.strip()))
-    return out
-
-
 def health_json(text: str) -> list[EndpointHealth]:
     try:
         data = json.loads(text)

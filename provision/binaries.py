@@ -50,9 +50,6 @@ class Binaries:
     def etcdctl(self) -> Path:
         return self.root / LAYOUT["etcdctl"]
 
-    def path(self, name: str) -> Path:
-        return self.root / LAYOUT[name]
-
     def present(self) -> bool:
         return self.etcd.is_file() and self.etcdctl.is_file()
 

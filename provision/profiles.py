@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from core.model import Member, ModelError, build
 
-PROFILES = ("lab", "production")
 PRODUCTION_HOSTS = ("etcd-0", "etcd-1", "etcd-2")  # the lab's hosts for the production profile
 SERVER_CERT, SERVER_KEY = "etcd-server.crt", "etcd-server.key"
 CLIENT_CERT, CLIENT_KEY = "etcdctl.crt", "etcdctl.key"

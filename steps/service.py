@@ -6,9 +6,6 @@ from suite.checkstep import check_then
 from checks import service, unit
 from core.evidence import require
 
-SETTINGS = {"Type": "Type", "Restart": "Restart", "RestartSec": "RestartUSec", "WantedBy": "WantedBy"}
-
-
 @check_then("systemd has loaded the unit from the unit directory", "unit.loaded")
 def unit_loaded(target):
     require(unit.current(target.remote, target.member))
@@ -41,4 +38,4 @@ def service_running(target):
 
 @check_then("the etcd service has the configured {setting}", "service.{setting}")
 def service_setting(target, setting):
-    require(unit.setting(target.remote, target.member, SETTINGS[setting]))
+    require(unit.setting(target.remote, target.member, setting))

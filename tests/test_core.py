@@ -62,3 +62,18 @@ def test_credentials_are_redacted_but_the_cluster_token_is_not():
     assert "--initial-cluster-token etcd-cluster-0" in text
     log = "simple token is not cryptographically signed"  # etcd's own log line stays as it is
     assert redact(log) == log
+
+
+def test_path_expectations_state_how_they_compare():
+    from checks.files import EXACT, STRICTER, ModeRule, OwnerRule, PathSpec, Stat
+
+    assert ModeRule(0o700, EXACT).holds(0o700) and not ModeRule(0o700, EXACT).holds(0o500)
+    assert ModeRule(0o644, STRICTER).holds(0o600) and ModeRule(0o644, STRICTER).holds(0o644)
+    assert not ModeRule(0o644, STRICTER).holds(0o664) and not ModeRule(0o600, STRICTER).holds(0o604)
+    assert OwnerRule(("root:root", "etcd:etcd")).holds("etcd", "etcd") and not OwnerRule().holds("etcd", "etcd")
+    spec = PathSpec("d", "/var/lib/etcd", "directory", ModeRule(0o700), OwnerRule(), "fix")
+    assert spec.expected() == "directory, mode 0700, owner root:root"
+    assert spec.judge(Stat("directory", 0o700, "root", "root"))
+    assert not spec.judge(Stat("directory", 0o755, "root", "root")) and not spec.judge(None)
+    assert not spec.judge(Stat("regular file", 0o700, "root", "root"))
+    assert ModeRule(0o644, STRICTER).describe() == "mode 0644 or stricter"

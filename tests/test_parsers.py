@@ -59,12 +59,8 @@ def test_endpoint_status_json_follower_with_errors():
 
 @pytest.mark.parametrize("source", ["etcd-3.4", "etcd-3.5"])
 def test_endpoint_health(data, source):
-    [h] = e.health_text(data(f"{source}/endpoint_health_simple.txt"))
-    assert h.endpoint == "127.0.0.1:2379" and h.healthy and "committed proposal" in h.detail
     [j] = e.health_json(data(f"{source}/endpoint_health_json.txt"))
-    assert j.healthy
-    [bad] = e.health_text("127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded")
-    assert not bad.healthy
+    assert j.healthy and j.endpoint.endswith("127.0.0.1:2379")
 
 
 def test_parse_errors_are_clear():

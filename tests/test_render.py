@@ -2,9 +2,23 @@
 
 import re
 
-from checks.unit import parse_flags
 from core.model import Member, build
 from provision.render import render_unit
+
+
+def parse_flags(args: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """``--flag value`` / ``--flag=value`` pairs, written here apart from the suite's own parser (core/systemd.py)
+    so that a mistake there cannot hide one in the render."""
+    flags: dict[str, list[str]] = {}
+    stray: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if not arg.startswith("--"):
+            stray.append(arg)
+            continue
+        name, eq, value = arg[2:].partition("=")
+        flags.setdefault(name, []).append(value if eq else next(it, ""))
+    return flags, stray
 
 
 def unit_meaning(text: str) -> dict:

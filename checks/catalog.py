@@ -48,6 +48,7 @@ def _catalog() -> dict[str, CheckInfo]:
                 CheckInfo(f"binary.{b}.version", f"{b} reports the expected version", "binaries")]
     out += [CheckInfo("dir.configuration", "the configuration directory exists with its mode", "configuration"),
             CheckInfo("dir.data", "the data directory exists and only etcd's user can enter it", "configuration"),
+            CheckInfo("unit.file", "the unit file is owned by root and writable by root only", "configuration"),
             CheckInfo("unit.loaded", "systemd has loaded the unit from the unit directory as it is on disk",
                       "configuration"),
             CheckInfo("unit.verify", "systemd-analyze verify accepts the unit", "configuration"),

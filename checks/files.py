@@ -76,6 +76,7 @@ RULES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "binary": ("regular file", "binary", EXACT, ROOT_OWNED),  # install -m 755: executable, not writable by others
     "data": ("directory", "data_dir", EXACT, ROOT_OWNED),  # chmod 700: etcd refuses or warns otherwise
     "configuration": ("directory", "config_dir", STRICTER, ROOT_OWNED),
+    "unit": ("regular file", "unit", STRICTER, ROOT_OWNED),  # whoever can write it runs commands as root
     "certificate": ("regular file", "cert", STRICTER, ROOT_OWNED),
     "key": ("regular file", "key", STRICTER, ROOT_OWNED),  # never readable by others
 }
@@ -134,3 +135,9 @@ def certificate_file(remote: Remote, member: Member, name: str) -> Result:
         member, "key" if is_key else "certificate",
         f"{name} is in {member.config_dir}" + (" and not readable by others" if is_key else ""), path,
         f"cp {name} {member.config_dir}/ && chmod {mode:o} {path}", SEE_CONFIGURE))
+
+
+def unit_file(remote: Remote, member: Member) -> Result:
+    path, mode = member.unit_path, member.modes.unit
+    return path_check(remote, spec(member, "unit", f"the unit file {path}", path,
+                                   f"chown root:root {path} && chmod {mode:o} {path}", SEE_CONFIGURE))

@@ -28,6 +28,11 @@ def directory_mode(target, which):
     require(files.directory(target.remote, target.member, which))
 
 
+@check_then("the unit file is in place", "unit.file")
+def unit_file(target):
+    require(files.unit_file(target.remote, target.member))
+
+
 @check_then("the {role} file is in place", "cert.{role}.in-place")
 def certificate_in_place(target, role):
     require(files.certificate_file(target.remote, target.member, cert_name(target.member, role)))

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from checks import binaries, files, membership, network, service, unit
-from core.remote import ReadOnlyError, Remote
 from core.model import Member
+from core.remote import ReadOnlyError, Remote
 
 MAX_THREADS = 16  # hosts at once
 
@@ -27,6 +27,7 @@ def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
     for name in m.binaries:
         out += [lambda n=name: files.binary(r, m, n), lambda n=name: binaries.reports_version(r, m, n)]
     out += [lambda w=which: files.directory(r, m, w) for which in ("data", "configuration")]
+    out += [lambda: files.unit_file(r, m)]
     for name in m.certificates:  # read only: parsing keys is the checks' own (costly) work
         out += [lambda n=name: files.certificate_file(r, m, n), lambda n=name: r.read(m.config_file(n))]
     out += [lambda: unit.current(r, m), lambda: unit.verify(r, m), lambda: unit.no_unexpected_flags(r, m),

@@ -101,7 +101,7 @@ class Targets:
 
     def _together(self) -> set[str]:
         """The hosts this process audits, when several: prepared, and their evidence gathered, at once.
-        A pytest-xdist worker takes the hosts it was dealt (steps/scheduling.py)."""
+        A pytest-xdist worker takes the hosts it was dealt (suite/scheduling.py)."""
         if self.mode() != AUDIT:
             return set()
         if hasattr(self.config, "workerinput"):

@@ -1,4 +1,4 @@
-"""pytest-xdist grouping: each host's scenarios go to one worker (see steps/scheduling.py)."""
+"""pytest-xdist grouping: each host's scenarios go to one worker (see suite/scheduling.py)."""
 
 from suite.scheduling import CLUSTER, host_scope
 

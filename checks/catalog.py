@@ -58,6 +58,8 @@ def _catalog() -> dict[str, CheckInfo]:
     for role in CERT_ROLES:
         out += [CheckInfo(f"cert.{role}.in-place", f"the {role.replace('-', ' ')} file is in place", "certificates"),
                 CheckInfo(f"cert.{role}.parses", f"the {role.replace('-', ' ')} file parses", "certificates")]
+    out += [CheckInfo(f"cert.{role}.valid", f"the {role.replace('-', ' ')} is within its validity period (a warning "
+                      "when it expires within 30 days)", "certificates") for role in ("ca-certificate", "server-certificate")]
     out += [CheckInfo("cert.key-pair", "the server key belongs to the server certificate", "certificates"),
             CheckInfo("cert.chain", "the server certificate is signed by the CA", "certificates"),
             CheckInfo("cert.addresses", "the server certificate names every address of the member", "certificates")]

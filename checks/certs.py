@@ -1,4 +1,6 @@
-"""The certificates in /etc/etcd: they parse, the key matches the certificate, which chains to the CA.
+"""The certificates in /etc/etcd: they parse, are within their validity period, the key matches the
+certificate, which is signed by the CA (RSA PKCS#1 v1.5 or PSS, ECDSA, Ed25519: the cryptography
+library's own issuer verification).
 
 The files are read over SSH (``cat``; nothing changes on the host) and judged locally with the
 ``cryptography`` package. The key's content never reaches the evidence: only a summary does.
@@ -6,11 +8,12 @@ The files are read over SSH (``cat``; nothing changes on the host) and judged lo
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from core.evidence import Evidence, Result
 from core.remote import Remote
@@ -42,20 +45,46 @@ def key_matches(cert: x509.Certificate, key) -> bool:
     return cert.public_key().public_bytes(enc, pub) == key.public_key().public_bytes(enc, pub)
 
 
-def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+EXPIRY_WARNING = datetime.timedelta(days=30)
+
+
+def key_kind(key) -> str:
+    name = type(key).__name__.lstrip("_").replace("PublicKey", "").replace("PrivateKey", "")
+    size = getattr(key, "key_size", None)
+    return f"{name}{f' {size}' if size else ''}"
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> str:
+    """'' when ``ca`` signed ``cert``; else which of: wrong CA, wrong key type, bad signature."""
     if cert.issuer != ca.subject:
-        return False
-    pub = ca.public_key()
+        return f"wrong CA: issued by {cert.issuer.rfc4514_string()}, the CA is {ca.subject.rfc4514_string()}"
     try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            pub.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            pub.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        else:
-            pub.verify(cert.signature, cert.tbs_certificate_bytes)
-    except Exception:
-        return False
-    return True
+        cert.verify_directly_issued_by(ca)
+    except InvalidSignature:
+        return f"bad signature: not made by this CA's {key_kind(ca.public_key())} key"
+    except (TypeError, UnsupportedAlgorithm) as exc:
+        return f"wrong key type: the CA's {key_kind(ca.public_key())} key cannot have made this signature ({exc})"
+    except ValueError as exc:
+        return f"wrong key type or signature algorithm: {exc}"
+    return ""
+
+
+def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    return not issued_by(cert, ca)
+
+
+def validity(cert: x509.Certificate, now: datetime.datetime | None = None) -> tuple[bool, str, str]:
+    """(valid now, what was found, warning): not yet valid and expired fail; expiring within 30 days warns."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    span = f"valid from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    if now < start:
+        return False, f"not yet valid: {span} (the clock says {now:%Y-%m-%d %H:%M})", ""
+    if now > end:
+        return False, f"expired: {span} ({(now - end).days} days ago)", ""
+    left = end - now
+    warning = f"expires in {left.days} days ({end:%Y-%m-%d}): renew it soon" if left < EXPIRY_WARNING else ""
+    return True, span, warning
 
 
 def _read(remote: Remote, path: str) -> tuple[Evidence, bytes | None]:
@@ -110,11 +139,26 @@ def chain(remote: Remote, member: Member) -> Result:
         cert, ca = load_certificate(cert_data or b""), load_certificate(ca_data or b"")
     except (ValueError, TypeError) as exc:
         return Result(what, False, "both parse", f"cannot load them: {exc}", [ev1, ev2], fix, SEE)
-    ok = signed_by(cert, ca)
+    why = issued_by(cert, ca)
     ev1.note, ev2.note = summary(cert), summary(ca)
-    return Result(what, ok, f"issuer {ca.subject.rfc4514_string()}, signature valid",
-                  "signed by the CA" if ok else f"issuer {cert.issuer.rfc4514_string()}, signature not valid for this CA",
-                  [ev1, ev2], fix, SEE)
+    return Result(what, not why, f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
+                  why or "signed by the CA", [ev1, ev2], fix, SEE)
+
+
+def valid_now(remote: Remote, member: Member, name: str) -> Result:
+    """The certificate is within its validity period (one expiring within 30 days passes with a warning)."""
+    path = member.config_file(name)
+    ev, data = _read(remote, path)
+    what = f"{path} is within its validity period"
+    fix = (f"issue {name} again (step 4: a new certificate signed by the CA), cp it to {member.config_dir}/ "
+           f"and systemctl restart {member.service}; if it is not yet valid, check the clock: timedatectl")
+    try:
+        cert = load_certificate(data or b"")
+    except (ValueError, TypeError) as exc:
+        return Result(what, False, "a certificate valid now", f"cannot load it: {exc}", [ev], fix, SEE)
+    ok, found, warning = validity(cert)
+    ev.note = summary(cert)
+    return Result(what, ok, "valid now (notBefore <= now <= notAfter)", found, [ev], fix, SEE, warning=warning)
 
 
 def names_addresses(remote: Remote, member: Member) -> Result:

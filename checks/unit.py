@@ -114,33 +114,64 @@ def verify(remote: Remote, member: Member) -> Result:
     )
 
 
-# The service's settings as data: the setting in the unit → (how systemd shows it, the model's value written
-# the way systemd shows it, comparison). WantedBy= is read from the [Install] sections systemd uses.
+# The service's settings as data: the setting in the unit → (where systemd's value is read, the model's value
+# as systemd holds it, comparison). Times are read over D-Bus in microseconds (busctl), never from
+# systemctl's human spelling ("1min 30s"); WantedBy= from the [Install] sections systemd uses.
 EQUALS, AMONG = "equals", "among"
+SHOW, BUS, INSTALL = "systemctl show", "busctl", "systemctl cat"
 SETTINGS = {
-    "Type": ("Type", lambda u: u.type, EQUALS),
-    "Restart": ("Restart", lambda u: u.restart, EQUALS),
-    "RestartSec": ("RestartUSec", lambda u: f"{u.restart_sec}s" if u.restart_sec else "0", EQUALS),
-    "WantedBy": ("[Install] WantedBy", lambda u: u.wanted_by, AMONG),
+    "Type": (SHOW, "Type", lambda u: u.type, EQUALS),
+    "Restart": (SHOW, "Restart", lambda u: u.restart, EQUALS),
+    "RestartSec": (BUS, "RestartUSec", lambda u: u.restart_sec * 1_000_000, EQUALS),
+    "WantedBy": (INSTALL, "WantedBy", lambda u: u.wanted_by, AMONG),
 }
 
 
+def unit_object_path(unit_name: str) -> str:
+    """systemd's D-Bus object path of a unit (sd_bus_path_encode): ``etcd.service`` → ``.../etcd_2eservice``."""
+    out = "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):02x}" for c in unit_name)
+    if out[:1].isdigit():
+        out = f"_{ord(out[0]):02x}" + out[1:]
+    return "/org/freedesktop/systemd1/unit/" + out
+
+
+def bus_property(remote: Remote, member: Member, prop: str) -> tuple[Evidence, str]:
+    """A property of the service as systemd holds it on D-Bus: ``t 5000000`` → ``5000000``."""
+    ev = remote.look("busctl get-property org.freedesktop.systemd1 %s org.freedesktop.systemd1.Service %s",
+                     unit_object_path(member.unit_name), prop)
+    parts = ev.stdout.split(maxsplit=1)
+    return ev, (parts[1].strip().strip('"') if ev.ok and len(parts) == 2 else "")
+
+
+def _usec(value: object) -> str:
+    try:
+        n = int(str(value))
+    except ValueError:
+        return str(value) or "(unset)"
+    return f"{n} us ({n / 1_000_000:g} s)"
+
+
 def setting(remote: Remote, member: Member, label: str) -> Result:
-    """Type=, Restart=, RestartSec= as systemd loaded them; WantedBy= of the [Install] systemd uses."""
-    prop, value_of, compare = SETTINGS[label]
+    """Type=, Restart=, RestartSec= as systemd holds them; WantedBy= of the [Install] systemd uses."""
+    source, prop, value_of, compare = SETTINGS[label]
     u = member.unit
     want = value_of(u)
     model_value = u.restart_sec if label == "RestartSec" else want
-    if compare == AMONG:
+    if source == INSTALL:
         ev = remote.look("systemctl cat -- %s", member.unit_name)
         found = install_wanted_by(ev.stdout)
-        ok, found_text = want in found, " ".join(found) or "(unset)"
-        fix = (f"set {label}={want} in [Install] of {member.unit_path}, then systemctl daemon-reload && "
-               f"systemctl reenable {member.service}")
+        ok, found_text, want_text = want in found, " ".join(found) or "(unset)", str(want)
+        where = "[Install]"
+    elif source == BUS:
+        ev, value = bus_property(remote, member, prop)
+        ok, found_text, want_text = value == str(want), _usec(value), _usec(want)
+        where = "[Service]"
     else:
         ev, props = show(remote, member)
-        found_text = props.get(prop, "") or "(unset)"
-        ok = props.get(prop, "") == want
-        fix = (f"set {label}={model_value} in [Service] of {member.unit_path}, then systemctl daemon-reload && "
-               f"systemctl restart {member.service}")
-    return Result(f"the unit sets {label}={model_value}", ok, f"{prop}={want}", f"{prop}={found_text}", [ev], fix, SEE)
+        value = props.get(prop, "")
+        ok, found_text, want_text = value == want, value or "(unset)", str(want)
+        where = "[Service]"
+    reload = "reenable" if source == INSTALL else "restart"
+    fix = (f"set {label}={model_value} in {where} of {member.unit_path}, then systemctl daemon-reload && "
+           f"systemctl {reload} {member.service}")
+    return Result(f"the unit sets {label}={model_value}", ok, f"{prop}={want_text}", f"{prop}={found_text}", [ev], fix, SEE)

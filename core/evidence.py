@@ -87,6 +87,7 @@ class Result:
     evidence: list[Evidence] = field(default_factory=list)
     fix: str = ""
     see: str = ""
+    warning: str = ""  # a check that holds but needs attention soon (e.g. a certificate about to expire)
 
     def render(self) -> str:
         return render_failure(self.what, self.expected, self.found, self.evidence, self.fix, self.see)

@@ -23,6 +23,14 @@ Feature: The certificates are in the configuration directory
       | server key         |
       | server certificate |
 
+  Scenario Outline: The <file> is within its validity period
+    Then the <file> is within its validity period
+
+    Examples:
+      | file               |
+      | CA certificate     |
+      | server certificate |
+
   Scenario: The server key belongs to the server certificate
     Then the server key matches the server certificate
 

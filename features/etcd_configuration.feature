@@ -13,7 +13,7 @@ Feature: etcd's directories and unit are configured as the tutorial says
     Then the data directory exists with its mode
 
   Scenario: The unit file is owned by root and writable by root only
-    Then the unit file is in place
+    Then the unit file is owned by root and writable by root only
 
   Scenario: systemd has loaded the etcd unit as it is on disk
     Then systemd has loaded the unit from the unit directory

@@ -41,6 +41,11 @@ def terminal_summary(run: Run) -> list[str]:
             else:
                 lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
         lines.append("")
+    warned = [(o.host, w) for o in run.outcomes for w in o.warnings]
+    if warned:
+        lines.append("== Warnings ==")
+        lines += [f"[WARN] {host}: {w}" for host, w in warned]
+        lines.append("")
     lines.append("== Summary ==")
     for h in run.hosts():
         version = f", etcd {h.etcd_version}" if h.etcd_version else ""

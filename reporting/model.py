@@ -34,6 +34,7 @@ class Outcome:
     precondition: str = ""  # the one line of a check that could not be made
     message: str = ""  # skip reason, a known deviation's reason, or an unexpected error's text
     check_ids: list[str] = field(default_factory=list)  # the checks this scenario runs
+    warnings: list[str] = field(default_factory=list)  # checks that held but need attention soon
 
 
 @dataclass
@@ -122,6 +123,8 @@ def outcome_from_report(report, host: str) -> Outcome:
         status = DEVIATION
         message = "; ".join(f"known deviation {cid}: {reason} (found {found})"
                             for cid, reason, found in report.etcd_deviations)
+    elif report.passed and getattr(report, "etcd_warnings", None):
+        message = "; ".join(f"warning {cid}: {text}" for cid, text in report.etcd_warnings)
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed and not getattr(report, "etcd_check", None) and not getattr(report, "etcd_precondition", ""):
@@ -142,4 +145,5 @@ def outcome_from_report(report, host: str) -> Outcome:
         precondition=getattr(report, "etcd_precondition", ""),
         message=message,
         check_ids=list(getattr(report, "etcd_check_ids", []) or []),
+        warnings=[f"[{cid}] {text}" for cid, text in getattr(report, "etcd_warnings", None) or []],
     )

@@ -14,7 +14,7 @@ from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
-from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY
+from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, WARNING_KEY
 from suite.hosts import item_host_name
 from suite.plugin import REPORT_OPTIONS_KEY
 from reporting.model import Run, check_dict, outcome_from_report
@@ -61,6 +61,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         context.scenario["tags"] = sorted(set(context.scenario.get("tags", [])) | {f"check:{i}" for i in ids})
         report.etcd_scenario = context.scenario
     report.etcd_check_ids = list(ids)
+    warnings = item.stash.get(WARNING_KEY, [])
+    if call.when == "call" and warnings:
+        report.etcd_warnings = [list(w) for w in warnings]
+        item.user_properties += [("warning", f"{cid}: {text}") for cid, text in warnings]
     found_deviations = item.stash.get(DEVIATION_KEY, [])
     if call.when == "call" and report.passed and found_deviations:
         report.etcd_deviations = [list(d) for d in found_deviations]
@@ -74,6 +78,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
     exc = call.excinfo.value if call.excinfo else None
     failed_id = getattr(exc, "check_id", "")
+    if not failed_id and isinstance(exc, (CheckFailure, PreconditionFailure)) and ids:
+        failed_id = ids[-1]  # a step that prepares the check failed (e.g. listing the members): the check failed
     if failed_id:
         item.user_properties.append(("failed_check", failed_id))
     tag = f"[{failed_id}] " if failed_id else ""

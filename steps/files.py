@@ -28,7 +28,7 @@ def directory_mode(target, which):
     require(files.directory(target.remote, target.member, which))
 
 
-@check_then("the unit file is in place", "unit.file")
+@check_then("the unit file is owned by root and writable by root only", "unit.file")
 def unit_file(target):
     require(files.unit_file(target.remote, target.member))
 
@@ -41,6 +41,11 @@ def certificate_in_place(target, role):
 @check_then("the {role} file parses", "cert.{role}.parses")
 def certificate_parses(target, role):
     require(certs.parses(target.remote, target.member, cert_name(target.member, role)))
+
+
+@check_then("the {role} is within its validity period", "cert.{role}.valid")
+def certificate_valid(target, role):
+    return require(certs.valid_now(target.remote, target.member, cert_name(target.member, role)))
 
 
 @check_then("the server key matches the server certificate", "cert.key-pair")

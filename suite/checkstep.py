@@ -20,10 +20,11 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from checks import catalog, deviations
-from core.evidence import CheckFailure, PreconditionFailure
+from core.evidence import CheckFailure, PreconditionFailure, Result
 
 DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found)]
 CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
+WARNING_KEY = pytest.StashKey[list]()  # on an item: [(check id, warning)] of checks that held
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
             request = kwargs["request"] if wants_request else kwargs.pop("request")
             check_id = spec.check_id({**example_of(request), **kwargs})
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except PreconditionFailure as exc:
                 exc.check_id = check_id
                 raise
@@ -76,6 +77,9 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 request.node.stash.setdefault(DEVIATION_KEY, []).append(
                     (check_id, deviation.reason, exc.result.found))
                 return None
+            if isinstance(result, Result) and result.warning:
+                request.node.stash.setdefault(WARNING_KEY, []).append((check_id, result.warning))
+            return result
 
         step.__signature__ = sig.replace(parameters=params)
         return decorator(parser, target_fixture=target_fixture, stacklevel=2)(step)
@@ -104,12 +108,14 @@ def template_checks(template, example: dict) -> list[str]:
     kind = ""
     for step in template.render(example).steps:
         kind = step.type or kind
-        for spec in REGISTRY:
-            if spec.kind == kind and spec.parser.is_matching(step.name):
-                cid = spec.check_id({**example, **(spec.parser.parse_arguments(step.name) or {})})
-                if cid not in out:
-                    out.append(cid)
-                break
+        matching = [s for s in REGISTRY if s.kind == kind and s.parser.is_matching(step.name)]
+        if len(matching) > 1:  # pytest-bdd would pick one of them: the sentence must say which check it is
+            raise ValueError(f"step {step.name!r} matches several check steps: "
+                             f"{', '.join(str(s.template) for s in matching)}")
+        for spec in matching:
+            cid = spec.check_id({**example, **(spec.parser.parse_arguments(step.name) or {})})
+            if cid not in out:
+                out.append(cid)
     return out
 
 

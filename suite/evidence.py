@@ -31,6 +31,7 @@ def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
     for name in m.certificates:  # read only: parsing keys is the checks' own (costly) work
         out += [lambda n=name: files.certificate_file(r, m, n), lambda n=name: r.read(m.config_file(n))]
     out += [lambda: unit.current(r, m), lambda: unit.verify(r, m), lambda: unit.no_unexpected_flags(r, m),
+            lambda: unit.setting(r, m, "RestartSec"), lambda: unit.setting(r, m, "WantedBy"),
             lambda: service.enabled(r, m), lambda: service.running(r, m), lambda: network.listens_nowhere_else(r, m)]
     out += [lambda f=fmt: membership.list_members(r, m, f) for fmt in membership.FORMAT_ARGS]
     out += [lambda: membership.leader(r, m), lambda: membership.healthy(r, m), lambda: membership.hostname_matches(r, m),

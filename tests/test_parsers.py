@@ -150,3 +150,11 @@ def test_versions_etcd_advises_against(version, bad):
 def test_endpoint_status_json_carries_leader_and_cluster_id(data):
     [st] = e.status_json(data("etcd-3.5/endpoint_status_json.txt"))
     assert st.leader == "6702b0a34e2cfd39" and st.cluster_id == f"{2151082258482421681:016x}"
+
+
+def test_unit_object_paths_are_encoded_as_systemd_does():
+    from checks.unit import unit_object_path
+
+    assert unit_object_path("etcd.service") == "/org/freedesktop/systemd1/unit/etcd_2eservice"
+    assert unit_object_path("etcd-cluster.service") == "/org/freedesktop/systemd1/unit/etcd_2dcluster_2eservice"
+    assert unit_object_path("2etcd.service").startswith("/org/freedesktop/systemd1/unit/_32etcd")

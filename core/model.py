@@ -39,6 +39,11 @@ class Unit:
     restart: str = "on-failure"
     restart_sec: int = 5
     wanted_by: str = "multi-user.target"
+    # how the unit file spells etcd's flags (systemd and etcd read both spellings alike): flags written
+    # --flag=value (the write-up writes --data-dir=/var/lib/etcd), and boolean flags written bare (--client-cert-auth)
+    equals_flags: tuple[str, ...] = ("--data-dir",)
+    bare_booleans: bool = False
+    flag_order: tuple[str, ...] = ()  # the order the unit lists the flags in (empty: the model's order)
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,9 @@ def validate(m: Member) -> None:
         v = getattr(m.unit, f.name)
         if isinstance(v, str) and (not v or any(c.isspace() or ord(c) < 32 for c in v)):
             raise ModelError(f"unit.{f.name}: {v!r} must be non-empty, without spaces or newlines")
+    for flag in m.unit.equals_flags + m.unit.flag_order:
+        if not re.fullmatch(r"--[a-z0-9-]+", flag):
+            raise ModelError(f"unit.equals_flags/flag_order: {flag!r} is not a flag like --data-dir")
     if not DNS_LABEL.match(m.name):
         raise ModelError(f"name: {m.name!r} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)")
     for name in ("initial_advertise_peer_urls", "listen_peer_urls", "listen_client_urls", "advertise_client_urls"):

@@ -135,3 +135,35 @@ def ensure(member: Member, directory: Path | None = None) -> dict[str, Path]:
     if not all((lab / n).is_file() for n in member.certificates):
         generate(lab, member)
     return {n: lab / n for n in member.certificates}
+
+
+KTHW_2020_DNS = ("kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster",
+                 "kubernetes.svc.cluster.local")
+KTHW_2020_SERVICE_IP = "10.32.0.1"
+
+
+def ensure_kthw_2020(cluster: dict[str, str], directory: Path | None = None) -> dict[str, Path]:
+    """The 2020 edition's step 4: a CA (ca.pem) and one ``kubernetes`` certificate (kubernetes.pem,
+    kubernetes-key.pem) for the API server, every etcd member, its peers and etcdctl, naming 10.32.0.1,
+    every controller's address, 127.0.0.1 and the kubernetes.default names. Generated once per cluster."""
+    from core.editions import KTHW_2020_TLS as tls
+
+    base = directory or ROOT / ".lab" / "certs-kthw-2020"
+    ips = (KTHW_2020_SERVICE_IP, *sorted(cluster.values()), "127.0.0.1")
+    marker = base / "addresses"
+    if not marker.is_file() or marker.read_text().split() != list(ips) or not (base / tls.server_cert).is_file():
+        ca, ca_key = new_ca()
+        cert, key = issue(ca, ca_key, "kubernetes", KTHW_2020_DNS, ips)
+        atomic_write(base / "ca-key.pem", _pem_key(ca_key), 0o600)
+        atomic_write(base / tls.ca, pem(ca), 0o644)
+        atomic_write(base / tls.server_key, _pem_key(key), 0o600)
+        atomic_write(base / tls.server_cert, pem(cert), 0o644)
+        atomic_write(marker, " ".join(ips) + "\n", 0o644)
+    return {name: base / name for name in tls.certificates()}
+
+
+def ensure_cluster(member: Member, address: str, edition, cluster: dict[str, str]) -> dict[str, Path]:
+    """The TLS files of one member of a cluster edition, made as that edition's step 4 makes them."""
+    if edition.name == "kthw-2020":
+        return ensure_kthw_2020(cluster)
+    return ensure_production(member, address)

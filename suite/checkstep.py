@@ -71,7 +71,8 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 raise
             except CheckFailure as exc:
                 exc.check_id = check_id
-                deviation = deviations.known(check_id, request.config.option.profile)
+                opt = request.config.option
+                deviation = deviations.known(check_id, opt.profile, getattr(opt, "edition", None))
                 if deviation is None:
                     raise
                 request.node.stash.setdefault(DEVIATION_KEY, []).append(

@@ -10,8 +10,8 @@ import pytest
 
 from core import ssh
 from provision.targets import TargetError, hostspecs, parse_machines, select
-from core.model import ModelError, load, load_settings
-from provision.profiles import production_member
+from core import editions
+from core.model import ModelError, load_settings
 from suite.hosts import host_name, item_host, item_host_name
 from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
@@ -29,8 +29,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
     g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
                 help="override one setting of the desired state, e.g. name=controller (repeatable)")
-    g.addoption("--profile", default="lab", choices=("lab", "production"),
+    g.addoption("--profile", default=None, choices=("lab", "production"),
                 help="lab: the tutorial's single member over HTTP (default); production: 3 members over TLS")
+    g.addoption("--edition", default=None, choices=list(editions.EDITIONS),
+                help="the edition of the tutorial's step the hosts follow: its names, profile and known deviations "
+                     "(default kthw-server; see the README)")
     g.addoption("--bootstrap", action="store_true", help="carry out the step on --hosts before checking them")
     g.addoption("--disruptive", action="store_true",
                 help="with --hosts: also run scenarios that write to etcd or stop it")
@@ -100,6 +103,11 @@ def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
 def pytest_configure(config: pytest.Config) -> None:
     ssh.install()
     opt = config.option
+    try:
+        edition = editions.selected(opt.edition, opt.profile)
+    except ModelError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    opt.profile = edition.profile
     names: dict[str, str] = {}
     mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
     if mode is None:
@@ -113,19 +121,15 @@ def pytest_configure(config: pytest.Config) -> None:
         if opt.hosts is None:
             mode = LAB
             if _runs_features(config):
-                from provision.profiles import PRODUCTION_HOSTS
-
-                opt.hosts = ",".join(PRODUCTION_HOSTS) if opt.profile == "production" else "server"
+                opt.hosts = ",".join(edition.lab_hosts)
                 opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
         else:
             mode = BOOTSTRAP if opt.bootstrap else AUDIT
         opt.etcd_mode = mode
         opt.etcd_member_names = names
     try:  # bad input: one line before anything runs (the member's name comes from each host later)
-        if opt.profile == "production":
-            production_member("etcd-0", {"etcd-0": "10.0.0.1"}, load_settings(opt.etcd_config, opt.etcd_set))
-        else:
-            load(opt.etcd_config, opt.etcd_set, name="server")
+        editions.member(edition, load_settings(opt.etcd_config, opt.etcd_set), name="etcd-0",
+                        cluster={"etcd-0": "10.0.0.1"})
     except ModelError as exc:
         raise pytest.UsageError(f"desired state: {exc}") from None
     for path, flag in ((opt.etcd_binaries, "--etcd-binaries"), (opt.certs_dir, "--certs-dir")):
@@ -145,6 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
             opt.cucumber_json_path = str(REPORTS / "cucumber.json")
         options = {
+            "edition": f"{edition.name}: {edition.title}",
             "profile": "lab (the tutorial's single member over HTTP)" if opt.profile == "lab"
             else "production (3 members over TLS with certificate authentication)",
             "target": {LAB: "local lab", BOOTSTRAP: "given hosts", AUDIT: "given hosts"}[mode]

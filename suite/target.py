@@ -17,7 +17,8 @@ from suite.hosts import host_name
 from core.version import VersionError, etcd_version
 from provision.binaries import Binaries, BinariesError, ensure
 from provision.bootstrap import Action, Bootstrap, BootstrapError
-from core.model import DNS_LABEL, Member, ModelError, load, load_settings
+from core import editions
+from core.model import DNS_LABEL, Member, ModelError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB, BOOTSTRAP, AUDIT = "lab", "bootstrap", "audit"
@@ -44,14 +45,25 @@ class Target:
 
 
 def member_name(alias: str, remote: Remote) -> str:
-    """The tutorial names the member after the host: the alias's first label, else the host's hostname."""
+    """The tutorial names the member after the host, as the host says (``hostname -s``, what the 2020
+    edition's ``ETCD_NAME=$(hostname -s)`` does), whatever alias or address it was reached by."""
+    said = remote.look("hostname -s").stdout.strip()
+    if DNS_LABEL.match(said):
+        return said
     label = alias.split(".")[0]
     try:
         ipaddress.ip_address(alias)
     except ValueError:
         if DNS_LABEL.match(label):
             return label
-    return remote.run("hostname -s").stdout.strip() or label
+    return said or label
+
+
+def preflight_or_fail(remote: Remote, name: str) -> Result:
+    check = preflight(remote, name)
+    if not check.ok:
+        raise PreconditionFailure(check)
+    return check
 
 
 def _failure(what: str, found: str, fix: str) -> PreconditionFailure:
@@ -79,6 +91,10 @@ class Targets:
     @property
     def profile(self) -> str:
         return getattr(self.config.option, "profile", "lab")
+
+    @property
+    def edition(self) -> editions.Edition:
+        return editions.selected(getattr(self.config.option, "edition", None), self.profile)
 
     def get(self, host, preflight_test: bool = False) -> Target:
         """The prepared target; if preparing it failed, its pre-flight test reports why, once, and the
@@ -156,8 +172,9 @@ class Targets:
             raise PreconditionFailure(check)
         if member is None:
             try:
-                member = load(opt.etcd_config, opt.etcd_set,
-                              name=self.member_names.get(name) or member_name(name, remote))
+                settings = load_settings(opt.etcd_config, opt.etcd_set)
+                member = editions.member(self.edition, settings,
+                                         name=self.member_names.get(name) or member_name(name, remote))
             except ModelError as exc:
                 raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
         return Target(name, remote, member, self.mode(), expected_version=opt.etcd_version, preflight=check)
@@ -207,32 +224,41 @@ class Targets:
         return out
 
     def _prepare_cluster(self) -> None:
-        from provision.profiles import production_member
-
         names = sorted(self.hosts)
         try:
             if self.mode() == LAB:
                 self._reset_lab(names)
             addresses = self.cluster_addresses()
-            cluster = {self.member_names.get(n, n): a for n, a in addresses.items()}
         except CheckFailure as exc:
             for n in names:
                 self.ready[n] = exc
             return
         opt = self.config.option
+        reached: dict[str, tuple[Remote, Result]] = {}
+        member_of: dict[str, str] = {}
+        for n in names:  # each member is named after its host, as the host says
+            remote = Remote(self.hosts[n])
+            check = self._guarded(preflight_or_fail, remote, n)
+            if isinstance(check, BaseException):
+                self.ready[n] = check
+                continue
+            reached[n] = (remote, check)
+            member_of[n] = self.member_names.get(n) or member_name(n, remote)
+        cluster = {member_of.get(n) or self.member_names.get(n, n): a for n, a in addresses.items()}
         settings = load_settings(opt.etcd_config, opt.etcd_set)  # checked when the run was configured
         targets: dict[str, Target] = {}
-        for n in names:
-            member_of = self.member_names.get(n, n)
-            got = self._guarded(lambda n=n, m=member_of: self._target(n, self.hosts[n],
-                                                                      production_member(m, cluster, settings)))
-            self.ready[n] = got
-            if isinstance(got, Target):
-                targets[n] = got
+        for n, (remote, check) in reached.items():
+            try:
+                member = editions.member(self.edition, settings, name=member_of[n], cluster=cluster)
+            except ModelError as exc:
+                self.ready[n] = _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set")
+                continue
+            targets[n] = self.ready[n] = Target(n, remote, member, self.mode(), expected_version=opt.etcd_version,
+                                                preflight=check)
         if self.mode() in (LAB, BOOTSTRAP) and targets:
             for n, t in targets.items():
                 try:
-                    self._inputs(t, certs_mod.ensure_production(t.member, addresses[n]))
+                    self._inputs(t, certs_mod.ensure_cluster(t.member, addresses[n], self.edition, cluster))
                     t.actions = t.bootstrap(start=False)
                 except (CheckFailure, BootstrapError) as exc:
                     self.ready[n] = exc

@@ -53,10 +53,15 @@ def test_the_fault_catalogue_names_only_known_checks():
 
 
 def test_the_known_deviations_name_known_checks_and_profiles():
+    from core.editions import EDITIONS
+
     for d in deviations.DEVIATIONS:
         assert d.check in catalog.CHECKS and d.reason and set(d.profiles) <= {"lab", "production"}
+        assert set(d.editions) <= set(EDITIONS) and (d.profiles or d.editions)
     assert deviations.known("cis.2.1", "lab") is not None and deviations.known("cis.2.1", "production") is None
     assert deviations.known("unit.flag.name", "lab") is None
+    assert deviations.known("member.hostname", "lab") is None
+    assert deviations.known("member.hostname", "lab", "kthw-current") is not None
 
 
 def test_the_cis_mapping_names_known_checks_with_their_cis_numbers():

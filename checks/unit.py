@@ -54,6 +54,8 @@ def flag(remote: Remote, member: Member, flag_name: str) -> Result:
         found, ok = f"--{name} {values[0]}", normalise(name, values[0]) == normalise(name, expected[name])
     fix = (f"set --{name} {expected[name]} in {member.unit_path} (one line per flag, each ending in a bare "
            f"backslash), then systemctl daemon-reload && systemctl restart {member.service}")
+    if name == "name" and len(values) == 1 and not ok:  # the member is named after the host: either may be wrong
+        fix += f"; or, if it is the host's name that is wrong: hostnamectl set-hostname {values[0]}"
     return Result(what, ok, f"--{name} {expected[name]}", found, [ev], fix, SEE)
 
 

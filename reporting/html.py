@@ -41,6 +41,8 @@ def terminal_summary(run: Run) -> list[str]:
             else:
                 lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
         lines.append("")
+    if run.hints:
+        lines += [f"[HINT] {host}: {hint}" for host, hint in sorted(run.hints.items())] + [""]
     warned = [(o.host, w) for o in run.outcomes for w in o.warnings]
     if warned:
         lines.append("== Warnings ==")

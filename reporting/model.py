@@ -65,6 +65,7 @@ class Run:
     finished: datetime.datetime | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # host → etcd version found
+    hints: dict[str, str] = field(default_factory=dict)  # host → the edition its files suggest
     connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
 

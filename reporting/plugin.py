@@ -75,6 +75,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
     target = item.config.stash[TARGETS_KEY].ready.get(report.etcd_host)
     report.etcd_version = getattr(target, "found_version", "") or ""
+    report.etcd_hint = getattr(target, "hint", "") or ""
     report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
     exc = call.excinfo.value if call.excinfo else None
     failed_id = getattr(exc, "check_id", "")
@@ -154,6 +155,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         run.outcomes.append(outcome_from_report(report, host))
     if getattr(report, "etcd_version", ""):
         run.versions[host] = report.etcd_version
+    if getattr(report, "etcd_hint", ""):
+        run.hints[host] = report.etcd_hint
     # each process counts its own connections: the most a process reported, summed over the processes
     gateway = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", "main")
     seen = run.connections_by_process.setdefault(gateway, {})

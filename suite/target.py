@@ -10,6 +10,7 @@ import pytest
 
 from core.evidence import CheckFailure, PreconditionFailure, Result
 from suite.evidence import gather, gather_all
+from checks.editions import suggest as suggest_edition
 from checks.preflight import preflight
 from core.remote import Remote
 from provision import certs as certs_mod
@@ -37,6 +38,7 @@ class Target:
     expected_version: str | None = None
     actions: list[Action] = field(default_factory=list)
     found_version: str = ""  # what `etcd --version` says on the host after preparation
+    hint: str = ""  # an edition that matches the host better than the one selected (audits without --edition)
     preflight: Result | None = None
 
     def bootstrap(self, progress=None, start: bool = True) -> list[Action]:
@@ -188,8 +190,12 @@ class Targets:
         except (BinariesError, certs_mod.CertsError) as exc:
             raise _failure("the step's inputs", str(exc), "make setup") from None
 
-    @staticmethod
-    def _found_version(target: Target) -> None:
+    def _found_version(self, target: Target) -> None:
+        if self.mode() == AUDIT and not getattr(self.config.option, "edition", None):
+            try:
+                target.hint = suggest_edition(target.remote, target.member, self.edition)
+            except CheckFailure:
+                target.hint = ""
         ev = target.remote.look("%s --version", target.member.etcd_path)
         try:
             target.found_version = etcd_version(ev.stdout)

@@ -1,9 +1,14 @@
 """The rendered unit: equivalent to the tutorial's, with values from the model only."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from core.model import Member, build
 from provision.render import render_unit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_flags(args: list[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -76,3 +81,48 @@ def test_every_value_comes_from_the_model():
 def test_rendered_lines_end_in_a_clean_continuation():
     for line in render_unit(Member()).splitlines():
         assert not re.search(r"\\\s+$", line), f"blank after a continuation: {line!r}"
+
+
+# ----- editions: the unit rendered as each edition's text writes it ------------------------------------------
+EDITIONS_DATA = Path(__file__).parent / "data" / "editions"
+
+
+def heredoc_output(script: str, **env: str) -> str:
+    """What an edition's ``cat <<EOF ... EOF`` writes, run by bash as the student's shell runs it."""
+    start = script.index("<<EOF")
+    body = script[script.index("\n", start) + 1:script.index("\nEOF\n", start) + 5]
+    out = subprocess.run(["bash", "-c", "cat <<EOF\n" + body], capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin", **env})
+    return out.stdout
+
+
+def render_cli(tmp_path, *args: str) -> str:
+    out = tmp_path / "etcd.service"
+    rc = subprocess.run([sys.executable, "-m", "provision.render", *args, "-o", str(out)], cwd=ROOT,
+                        capture_output=True, text=True)
+    assert rc.returncode == 0, rc.stderr
+    return out.read_text()
+
+
+def test_the_write_ups_unit_is_rendered_as_its_heredoc_writes_it(tmp_path):
+    script = (EDITIONS_DATA / "kthw-server.jumpbox.sh").read_text()
+    assert render_cli(tmp_path) == heredoc_output(script, ETCD_NAME="server")
+    assert render_cli(tmp_path, "--edition", "kthw-server") == heredoc_output(script, ETCD_NAME="server")
+
+
+def test_the_current_texts_unit_is_rendered_byte_for_byte(tmp_path):
+    assert render_cli(tmp_path, "--edition", "kthw-current") == (EDITIONS_DATA / "kthw-current.etcd.service").read_text()
+
+
+def test_the_2020_editions_unit_is_rendered_as_its_heredoc_writes_it(tmp_path):
+    script = (EDITIONS_DATA / "kthw-2020.controller.sh").read_text()
+    script = script.replace("{ip0}", "10.240.0.10").replace("{ip1}", "10.240.0.11").replace("{ip2}", "10.240.0.12")
+    for name, ip in (("controller-0", "10.240.0.10"), ("controller-2", "10.240.0.12")):
+        want = heredoc_output(script, ETCD_NAME=name, INTERNAL_IP=ip)
+        assert render_cli(tmp_path, "--edition", "kthw-2020", "--member", name) == want
+
+
+def test_render_refuses_a_bad_cluster_in_one_line(tmp_path):
+    rc = subprocess.run([sys.executable, "-m", "provision.render", "--edition", "kthw-2020", "--cluster", "a=",
+                         "-o", str(tmp_path / "u")], cwd=ROOT, capture_output=True, text=True)
+    assert rc.returncode == 2 and rc.stderr.strip().count("\n") == 0 and "--cluster" in rc.stderr

@@ -42,6 +42,7 @@ def describe(st: Stat | None) -> str:
 # ----- expectations as data -------------------------------------------------------------------
 EXACT, STRICTER = "exact", "or stricter"
 ROOT_OWNED = ("root:root",)
+RUNNER = "the user etcd runs as"  # an owner that stands for the unit's User= (when it is not root)
 
 
 @dataclass(frozen=True)
@@ -59,26 +60,54 @@ class ModeRule:
 
 
 @dataclass(frozen=True)
+class Runner:
+    """The user and group systemd runs etcd as (``User=``/``Group=`` of the unit; root when unset)."""
+
+    user: str = "root"
+    group: str = "root"
+
+    @property
+    def root(self) -> bool:
+        return self.user in ("root", "0")
+
+    def can(self, st: Stat, bits: int) -> bool:
+        """Whether this user may read (4) / enter or run (1) the path, by its owner, group and mode."""
+        if self.root:
+            return True
+        if st.owner == self.user:
+            return (st.mode >> 6) & bits == bits
+        if st.group == self.group:
+            return (st.mode >> 3) & bits == bits
+        return st.mode & bits == bits
+
+
+@dataclass(frozen=True)
 class OwnerRule:
-    """The owners (user:group) a path may have: any one of them."""
+    """The owners (user:group) a path may have: any one of them; ``RUNNER`` is etcd's own user, any group."""
 
     any_of: tuple[str, ...] = ROOT_OWNED
+    runner: Runner = Runner()
 
     def holds(self, owner: str, group: str) -> bool:
-        return f"{owner}:{group}" in self.any_of
+        if f"{owner}:{group}" in self.any_of:
+            return True
+        return RUNNER in self.any_of and not self.runner.root and owner == self.runner.user
 
     def describe(self) -> str:
-        return "owner " + " or ".join(self.any_of)
+        names = [self.runner.user if o == RUNNER else o for o in self.any_of
+                 if o != RUNNER or not self.runner.root]
+        return "owner " + " or ".join(names)
 
 
-# what a path of each kind must be: (file type, mode attribute of the model, comparison, owners)
-RULES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    "binary": ("regular file", "binary", EXACT, ROOT_OWNED),  # install -m 755: executable, not writable by others
-    "data": ("directory", "data_dir", EXACT, ROOT_OWNED),  # chmod 700: etcd refuses or warns otherwise
-    "configuration": ("directory", "config_dir", STRICTER, ROOT_OWNED),
-    "unit": ("regular file", "unit", STRICTER, ROOT_OWNED),  # whoever can write it runs commands as root
-    "certificate": ("regular file", "cert", STRICTER, ROOT_OWNED),
-    "key": ("regular file", "key", STRICTER, ROOT_OWNED),  # never readable by others
+# what a path of each kind must be: (file type, mode attribute of the model, comparison, owners,
+# what etcd's user needs of it when etcd uses it: 4 read, 1 enter/run, 5 both; 0 nothing)
+RULES: dict[str, tuple[str, str, str, tuple[str, ...], int]] = {
+    "binary": ("regular file", "binary", EXACT, ROOT_OWNED, 1),  # install -m 755: runnable, not writable by others
+    "data": ("directory", "data_dir", EXACT, ROOT_OWNED + (RUNNER,), 7),  # chmod 700: etcd refuses or warns otherwise
+    "configuration": ("directory", "config_dir", STRICTER, ROOT_OWNED + (RUNNER,), 1),
+    "unit": ("regular file", "unit", STRICTER, ROOT_OWNED, 0),  # whoever can write it runs commands as root
+    "certificate": ("regular file", "cert", STRICTER, ROOT_OWNED + (RUNNER,), 4),
+    "key": ("regular file", "key", STRICTER, ROOT_OWNED + (RUNNER,), 4),  # never readable by others
 }
 
 
@@ -91,31 +120,67 @@ class PathSpec:
     owner: OwnerRule
     fix: str
     see: str = ""
+    needs: int = 0  # what etcd's user must be able to do with it (0: etcd does not use it)
+
+    def problem(self, st: Stat | None) -> str:
+        """'' when the path is as expected, else what is wrong (naming etcd's user where it matters)."""
+        if st is None or st.kind != self.kind:
+            return "missing" if st is None else f"a {st.kind}, not a {self.kind}"
+        if not self.mode.holds(st.mode):
+            return f"mode {st.mode:04o}"
+        if not self.owner.holds(st.owner, st.group):
+            return f"owner {st.owner}:{st.group}"
+        runner = self.owner.runner
+        if self.needs and not runner.can(st, self.needs if self.needs != 7 else 7):
+            return f"etcd runs as {runner.user}, who cannot {'read' if self.needs == 4 else 'use'} it"
+        return ""
 
     def judge(self, st: Stat | None) -> bool:
-        return (st is not None and st.kind == self.kind and self.mode.holds(st.mode)
-                and self.owner.holds(st.owner, st.group))
+        return not self.problem(st)
 
     def expected(self) -> str:
-        return f"{self.kind}, {self.mode.describe()}, {self.owner.describe()}"
+        runner = self.owner.runner
+        usable = f", usable by {runner.user}" if self.needs and not runner.root else ""
+        return f"{self.kind}, {self.mode.describe()}, {self.owner.describe()}{usable}"
 
 
-def spec(member: Member, rule: str, what: str, path: str, fix: str, see: str) -> PathSpec:
-    kind, mode_attr, compare, owners = RULES[rule]
-    return PathSpec(what, path, kind, ModeRule(getattr(member.modes, mode_attr), compare), OwnerRule(owners), fix, see)
+def runner(remote: Remote, member: Member) -> Runner:
+    """The user and group systemd runs etcd as, from the loaded unit (``User=``, ``Group=``)."""
+    from checks.unit import show
+
+    _, props = show(remote, member)
+    user = props.get("User") or "root"
+    if user in ("root", "0"):
+        return Runner()
+    group = props.get("Group") or remote.look("id -gn -- %s", user).stdout.strip() or user
+    return Runner(user, group)
+
+
+def spec(member: Member, rule: str, what: str, path: str, fix: str, see: str, who: Runner = Runner(),
+         used: bool = True) -> PathSpec:
+    kind, mode_attr, compare, owners, needs = RULES[rule]
+    return PathSpec(what, path, kind, ModeRule(getattr(member.modes, mode_attr), compare), OwnerRule(owners, who),
+                    fix, see, needs if used else 0)
 
 
 def path_check(remote: Remote, expectation: PathSpec) -> Result:
     ev, st = stat(remote, expectation.path)
     e = expectation
-    return Result(e.what, e.judge(st), e.expected(), describe(st), [ev], e.fix, e.see)
+    problem = e.problem(st)
+    found = describe(st) + (f" ({problem})" if problem and st is not None and problem.startswith("etcd") else "")
+    return Result(e.what, not problem, e.expected(), found, [ev], e.fix, e.see)
+
+
+def _owner_fix(who: Runner, path: str) -> str:
+    return f"chown {who.user}:{who.group} {path} && " if not who.root else ""
 
 
 def binary(remote: Remote, member: Member, name: str) -> Result:
     path, mode = member.binaries[name], member.modes.binary
     return path_check(remote, spec(
         member, "binary", f"{name} is installed at {path}", path,
-        f"install -o root -g root -m {mode:o} {name} {path}   # from downloads/ as in the tutorial", SEE_INSTALL))
+        f"install -o root -g root -m {mode:o} {name} {path}   # from downloads/ as in the tutorial", SEE_INSTALL,
+        runner(remote, member), used=name == "etcd"))
 
 
 def directory(remote: Remote, member: Member, which: str) -> Result:
@@ -123,18 +188,24 @@ def directory(remote: Remote, member: Member, which: str) -> Result:
     if which not in paths:
         raise ValueError(f"no directory called {which!r}")
     path, mode = paths[which]
+    who = runner(remote, member)
+    used = which == "data" or bool(member.tls_files())
     return path_check(remote, spec(member, which, f"the {which} directory {path}", path,
-                                   f"mkdir -p {path} && chmod {mode:o} {path}", SEE_CONFIGURE))
+                                   f"mkdir -p {path} && {_owner_fix(who, path) if which == 'data' else ''}"
+                                   f"chmod {mode:o} {path}", SEE_CONFIGURE, who, used))
 
 
 def certificate_file(remote: Remote, member: Member, name: str) -> Result:
     path = member.config_file(name)
     is_key = member.is_key(name)
     mode = member.modes.key if is_key else member.modes.cert
+    who = runner(remote, member)
+    used = path in member.tls_files().values()  # a file etcd itself reads (a TLS setup)
     return path_check(remote, spec(
         member, "key" if is_key else "certificate",
         f"{name} is in {member.config_dir}" + (" and not readable by others" if is_key else ""), path,
-        f"cp {name} {member.config_dir}/ && chmod {mode:o} {path}", SEE_CONFIGURE))
+        f"cp {name} {member.config_dir}/ && {_owner_fix(who, path) if used else ''}chmod {mode:o} {path}",
+        SEE_CONFIGURE, who, used))
 
 
 def unit_file(remote: Remote, member: Member) -> Result:

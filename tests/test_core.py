@@ -77,3 +77,21 @@ def test_path_expectations_state_how_they_compare():
     assert not spec.judge(Stat("directory", 0o755, "root", "root")) and not spec.judge(None)
     assert not spec.judge(Stat("regular file", 0o700, "root", "root"))
     assert ModeRule(0o644, STRICTER).describe() == "mode 0644 or stricter"
+
+
+def test_etcds_own_user_may_own_what_it_uses_and_must_be_able_to_use_it():
+    from checks.files import RUNNER, ModeRule, OwnerRule, PathSpec, Runner, Stat
+
+    etcd = Runner("etcd", "etcd")
+    owners = OwnerRule(("root:root", RUNNER), etcd)
+    assert owners.holds("etcd", "etcd") and owners.holds("root", "root") and not owners.holds("nobody", "nogroup")
+    assert owners.describe() == "owner root:root or etcd"
+    assert OwnerRule(("root:root", RUNNER)).describe() == "owner root:root"  # etcd runs as root: no other owner
+    data = PathSpec("d", "/var/lib/etcd", "directory", ModeRule(0o700), owners, "fix", needs=7)
+    assert data.judge(Stat("directory", 0o700, "etcd", "etcd"))
+    assert data.problem(Stat("directory", 0o700, "root", "root")) == "etcd runs as etcd, who cannot use it"
+    key = PathSpec("k", "/etc/etcd/k.key", "regular file", ModeRule(0o600, "or stricter"), owners, "fix", needs=4)
+    assert key.judge(Stat("regular file", 0o400, "etcd", "etcd"))
+    assert key.problem(Stat("regular file", 0o600, "nobody", "nogroup")) == "owner nobody:nogroup"
+    assert key.problem(Stat("regular file", 0o640, "root", "etcd")) == "mode 0640"
+    assert Runner().can(Stat("directory", 0o000, "x", "y"), 7)

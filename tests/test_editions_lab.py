@@ -18,7 +18,7 @@ from core.remote import Remote
 from provision import certs
 from provision.binaries import ensure
 from provision.lab import Lab
-from tests.labtools import ROOT, SSH_CONFIG, collected, failed, run_features
+from tests.labtools import SSH_CONFIG, collected, failed, run_features
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 DATA = Path(__file__).parent / "data" / "editions"

@@ -1,3 +1,4 @@
+# make check HOSTS=server: from the tutorial's jumpbox, audit your own host(s) (only a Python environment is set up)
 # make demo: set everything up, then run the features against the local lab (reports in reports/)
 # make test: set everything up, then run the project's whole test suite
 SHELL := /bin/bash
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates chromium
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv binaries image demo test unit down clean bench
+.PHONY: setup system venv binaries image demo test unit down clean bench check
 
 setup: system venv binaries image
 
@@ -20,12 +21,21 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(VENV)/.installed: requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/.installed-audit: requirements-audit.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "make: python3 -m venv failed: sudo apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-audit.txt
+	@touch $@
+
+$(VENV)/.installed: requirements.txt $(VENV)/.installed-audit
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 venv: $(VENV)/.installed
+
+# audit hosts as they are, over SSH with your own ~/.ssh/config and known_hosts; nothing on them changes
+check: $(VENV)/.installed-audit
+	@test -n "$(HOSTS)" || { echo "usage: make check HOSTS=server[,node-0] [SSH_CONFIG=FILE] [EDITION=kthw-current]"; exit 2; }
+	$(PY) -m pytest features/ --hosts=$(HOSTS) $(if $(SSH_CONFIG),--ssh-config=$(SSH_CONFIG)) $(if $(EDITION),--edition=$(EDITION)) $(PYTEST_ARGS)
 
 binaries: venv
 	@$(PY) -m provision.binaries --source debian

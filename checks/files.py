@@ -121,6 +121,7 @@ class PathSpec:
     fix: str
     see: str = ""
     needs: int = 0  # what etcd's user must be able to do with it (0: etcd does not use it)
+    owner_fix: str = "root:root"  # who should own it, for the fix
 
     def problem(self, st: Stat | None) -> str:
         """'' when the path is as expected, else what is wrong (naming etcd's user where it matters)."""
@@ -159,8 +160,9 @@ def runner(remote: Remote, member: Member) -> Runner:
 def spec(member: Member, rule: str, what: str, path: str, fix: str, see: str, who: Runner = Runner(),
          used: bool = True) -> PathSpec:
     kind, mode_attr, compare, owners, needs = RULES[rule]
+    owner_fix = f"{who.user}:{who.group}" if used and not who.root and RUNNER in owners else "root:root"
     return PathSpec(what, path, kind, ModeRule(getattr(member.modes, mode_attr), compare), OwnerRule(owners, who),
-                    fix, see, needs if used else 0)
+                    fix, see, needs if used else 0, owner_fix)
 
 
 def path_check(remote: Remote, expectation: PathSpec) -> Result:
@@ -168,11 +170,10 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
     e = expectation
     problem = e.problem(st)
     found = describe(st) + (f" ({problem})" if problem and st is not None and problem.startswith("etcd") else "")
-    return Result(e.what, not problem, e.expected(), found, [ev], e.fix, e.see)
-
-
-def _owner_fix(who: Runner, path: str) -> str:
-    return f"chown {who.user}:{who.group} {path} && " if not who.root else ""
+    fix = e.fix
+    if problem.startswith(("owner", "etcd runs as")) and "chown" not in fix:  # the owner is what is wrong
+        fix = f"chown {e.owner_fix} {e.path}" + (" && " + fix if st is None else "")
+    return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see)
 
 
 def binary(remote: Remote, member: Member, name: str) -> Result:
@@ -191,8 +192,7 @@ def directory(remote: Remote, member: Member, which: str) -> Result:
     who = runner(remote, member)
     used = which == "data" or bool(member.tls_files())
     return path_check(remote, spec(member, which, f"the {which} directory {path}", path,
-                                   f"mkdir -p {path} && {_owner_fix(who, path) if which == 'data' else ''}"
-                                   f"chmod {mode:o} {path}", SEE_CONFIGURE, who, used))
+                                   f"mkdir -p {path} && chmod {mode:o} {path}", SEE_CONFIGURE, who, used))
 
 
 def certificate_file(remote: Remote, member: Member, name: str) -> Result:
@@ -204,7 +204,7 @@ def certificate_file(remote: Remote, member: Member, name: str) -> Result:
     return path_check(remote, spec(
         member, "key" if is_key else "certificate",
         f"{name} is in {member.config_dir}" + (" and not readable by others" if is_key else ""), path,
-        f"cp {name} {member.config_dir}/ && {_owner_fix(who, path) if used else ''}chmod {mode:o} {path}",
+        f"cp {name} {member.config_dir}/ && chmod {mode:o} {path}",
         SEE_CONFIGURE, who, used))
 
 

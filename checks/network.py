@@ -58,6 +58,8 @@ def listens_nowhere_else(remote: Remote, member: Member) -> Result:
         "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
         ("also " + ", ".join(extra)) if extra else ("nothing else" if pid else f"{member.service} has no main process"),
         evidence,
+        ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
+         "loopback, and " if extra else "") +
         f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
         + unit_fix(member),
         SEE,

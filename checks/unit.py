@@ -110,9 +110,15 @@ def verify(remote: Remote, member: Member) -> Result:
     text = ev.stdout + ev.stderr
     own = [ln for ln in text.splitlines() if member.unit_name in ln or member.unit_path in ln]
     ok = ev.ok and not own
+    fix = unit_fix(member)
+    if any(w in ln for ln in own for w in ("Unknown key", "Unknown lvalue", "Missing '='")):
+        fix = ("the ExecStart= lines do not continue: each must end in one bare backslash (a quoted heredoc "
+               "<<'EOF' or \\\\ in it writes two, and a blank after it ends the line); " + fix)
+    elif any("world-writable" in ln or "world-inaccessible" in ln for ln in own):
+        fix = f"chmod {member.modes.unit:o} {member.unit_path} && systemctl daemon-reload"
     return Result(
         f"systemd-analyze verify accepts {member.unit_path}", ok, "no error or warning about the unit",
-        "; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), [ev], unit_fix(member), SEE,
+        "; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), [ev], fix, SEE,
     )
 
 

@@ -1,6 +1,6 @@
 @configuration
 Feature: etcd's directories and unit are configured as the tutorial says
-  The configuration directory holds the certificates, the data directory is private to root,
+  The configuration directory holds the certificates, the data directory is private to the user etcd runs as,
   and systemd runs etcd with exactly the tutorial's flags.
 
   Background:
@@ -9,7 +9,7 @@ Feature: etcd's directories and unit are configured as the tutorial says
   Scenario: The configuration directory exists
     Then the configuration directory exists with its mode
 
-  Scenario: The data directory exists and only root can enter it
+  Scenario: The data directory exists and only etcd's user can enter it
     Then the data directory exists with its mode
 
   Scenario: The unit file is owned by root and writable by root only

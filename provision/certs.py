@@ -63,19 +63,24 @@ def new_ca(bits: int = 2048):
     return cert, key
 
 
-def issue(ca, ca_key, cn: str, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), server: bool = True, bits: int = 2048):
-    """A certificate signed by the CA, for TLS servers (and their peers) or clients."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH] if server else [
-        ExtendedKeyUsageOID.CLIENT_AUTH]
+def issue(ca, ca_key, cn: str, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), server: bool = True, bits: int = 2048,
+          valid: tuple[int, int] = (0, 3653), usages: list | None = None, key=None):
+    """A certificate signed by the CA, for TLS servers (and their peers) or clients; ``valid`` is (from, to)
+    in days from now; ``usages`` the extended key usages (default: server and client, or client only)."""
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    if usages is None:
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH] if server else [
+            ExtendedKeyUsageOID.CLIENT_AUTH]
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(cn)).issuer_name(ca.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(_now()).not_valid_after(_now() + datetime.timedelta(days=3653))
+        .not_valid_before(_now() + datetime.timedelta(days=valid[0]))
+        .not_valid_after(_now() + datetime.timedelta(days=valid[1]))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     )
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     sans = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)

@@ -1,4 +1,5 @@
-"""Render a Run into one self-contained HTML page (inline CSS, no script, nothing loaded from elsewhere)."""
+"""Render a Run into one self-contained HTML page (inline CSS, no script, nothing loaded from elsewhere;
+printed, every detail shows)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from core.files import atomic_write
-from reporting.model import Run
+from reporting.model import Run, link_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -17,7 +18,7 @@ def render(run: Run) -> str:
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    return env.get_template("index.html.j2").render(run=run)
+    return env.get_template("index.html.j2").render(run=run, link_label=link_label)
 
 
 def write(run: Run, path: Path) -> Path:
@@ -28,18 +29,18 @@ def write(run: Run, path: Path) -> Path:
 def terminal_summary(run: Run) -> list[str]:
     """kube-bench style: counts per host, then the fixes for failed checks only."""
     lines = []
-    failures = run.failures()
-    if failures:
-        lines.append("== Remediations ==")
-        for o in failures:
-            if o.check:
-                tag = f"[{o.check['id']}] " if o.check.get("id") else ""
-                lines.append(f"[FAIL] {o.host}: {tag}{o.check['what']}")
-                lines += [f"       {ln}" for ln in o.check["fix"].splitlines()]
-            elif o.precondition:
-                lines.append(f"[FAIL] {o.host}: {o.precondition}")
-            else:
-                lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
+    if run.failures():
+        lines.append("== Remediations (in the tutorial's order) ==")
+        for h in run.hosts():
+            for o in run.to_fix(h.name):
+                if o.check or o.precondition:
+                    lines.append(f"[FAIL] {o.host}: {o.headline}")
+                    lines += [f"       {ln}" for ln in o.fix.splitlines()] if o.check else []
+                else:
+                    lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
+            again = run.rerun_command(h.name)
+            if again:
+                lines.append(f"       run again: {again}")
         lines.append("")
     if run.hints:
         lines += [f"[HINT] {host}: {hint}" for host, hint in sorted(run.hints.items())] + [""]

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.evidence import redact
 
 PASSED, FAILED, SKIPPED, DEVIATION = "passed", "failed", "skipped", "deviation"
+# the order a student meets the concerns in the tutorial; the CIS benchmark last
+TUTORIAL_ORDER = ("", "binaries", "configuration", "certificates", "service", "network", "membership",
+                  "provisioning", "resilience", "cluster", "quorum", "cis")
+
+
+def tutorial_rank(feature_file: str) -> int:
+    """``etcd_binaries.feature`` → its place in the tutorial's order (pre-flight first, unknown ones last)."""
+    concern = Path(feature_file).stem.removeprefix("etcd_") if feature_file else ""
+    return TUTORIAL_ORDER.index(concern) if concern in TUTORIAL_ORDER else len(TUTORIAL_ORDER)
+
+
+def link_label(url: str) -> str:
+    """What a link points at, in words."""
+    if "kube-bench" in url:
+        return "CIS benchmark (kube-bench's definition)"
+    if "kubernetes-the-hard-way" in url:
+        section = url.rsplit("#", 1)[1].replace("-", " ") if "#" in url else ""
+        return f"the tutorial: {section}" if section else "the tutorial"
+    if "etcd.io" in url:
+        return "etcd's documentation"
+    return "reference"
 
 
 @dataclass
@@ -35,6 +58,30 @@ class Outcome:
     message: str = ""  # skip reason, a known deviation's reason, or an unexpected error's text
     check_ids: list[str] = field(default_factory=list)  # the checks this scenario runs
     warnings: list[str] = field(default_factory=list)  # checks that held but need attention soon
+    failed_check: str = ""  # the id of the check that failed
+
+    @property
+    def anchor(self) -> str:
+        return "o-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{self.host}-{self.nodeid.split('::')[-1]}")
+
+    @property
+    def failed_ids(self) -> list[str]:
+        return [self.failed_check] if self.failed_check else list(self.check_ids)
+
+    @property
+    def headline(self) -> str:
+        """One line: the failed check and what it requires (or why it could not be checked)."""
+        tag = f"[{self.failed_check}] " if self.failed_check else ""
+        if self.check:
+            return f"{tag}{self.check['what']}"
+        return f"{tag}{self.precondition or self.scenario}"
+
+    @property
+    def fix(self) -> str:
+        if self.check:
+            return self.check.get("fix", "")
+        m = re.search(r"\(fix: (.*)\)$", self.precondition or "")
+        return m.group(1) if m else ""
 
 
 @dataclass
@@ -45,6 +92,8 @@ class HostSummary:
     skipped: int = 0
     deviation: int = 0  # known deviations of the tutorial: reported, not failed
     etcd_version: str = ""
+
+    first_failure: str = ""  # the headline of its first failure in the tutorial's order
 
     @property
     def verdict(self) -> str:
@@ -68,30 +117,53 @@ class Run:
     hints: dict[str, str] = field(default_factory=dict)  # host → the edition its files suggest
     connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
+    rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host
 
     def hosts(self) -> list[HostSummary]:
+        """Every host, failing ones first (a class: who needs help first), each with its first failure."""
         out: dict[str, HostSummary] = {}
         for o in self.outcomes:
             h = out.setdefault(o.host, HostSummary(o.host, etcd_version=self.versions.get(o.host, "")))
             setattr(h, o.status, getattr(h, o.status) + 1)
-        return [out[k] for k in sorted(out)]
+        for h in out.values():
+            first = next(iter(self.to_fix(h.name)), None)
+            h.first_failure = first.headline if first else ""
+        return sorted(out.values(), key=lambda h: (h.verdict != "FAIL", h.name))
 
     @property
     def verdict(self) -> str:
         verdicts = {h.verdict for h in self.hosts()}
         return "FAIL" if "FAIL" in verdicts else ("PASS" if verdicts == {"PASS"} else "NOT RUN")
 
+    def _ordered(self, host: str | None = None) -> list[Outcome]:
+        """Outcomes in the tutorial's order of concerns (as they ran within one concern)."""
+        mine = [(i, o) for i, o in enumerate(self.outcomes) if host is None or o.host == host]
+        return [o for _, o in sorted(mine, key=lambda io: (tutorial_rank(io[1].feature_file), io[0]))]
+
     def features(self, host: str) -> list[tuple[str, list[Outcome]]]:
-        """(feature name, its scenarios on this host) in the order they ran; failing features first."""
+        """(feature name, its scenarios on this host) in the tutorial's order; known deviations apart."""
         grouped: dict[str, list[Outcome]] = {}
-        for o in self.outcomes:
-            if o.host == host:
+        for o in self._ordered(host):
+            if o.status != DEVIATION:
                 grouped.setdefault(o.feature, []).append(o)
-        items = list(grouped.items())
-        return sorted(items, key=lambda kv: not any(o.status == FAILED for o in kv[1]))
+        return list(grouped.items())
+
+    def to_fix(self, host: str) -> list[Outcome]:
+        """What failed on this host, in the order the tutorial would fix it."""
+        return [o for o in self._ordered(host) if o.status == FAILED]
+
+    def deviations(self, host: str) -> list[Outcome]:
+        return [o for o in self._ordered(host) if o.status == DEVIATION]
 
     def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+        return [o for o in self._ordered() if o.status == FAILED]
+
+    def rerun_command(self, host: str) -> str:
+        """The command that runs again only the checks that failed on this host ('' when none failed)."""
+        ids = list(dict.fromkeys(cid for o in self.to_fix(host) for cid in o.failed_ids))
+        if not ids or not self.rerun:
+            return ""
+        return self.rerun.replace("{hosts}", host).replace("{checks}", ",".join(ids))
 
 
 def check_dict(result, check_id: str = "") -> dict:
@@ -147,4 +219,5 @@ def outcome_from_report(report, host: str) -> Outcome:
         message=message,
         check_ids=list(getattr(report, "etcd_check_ids", []) or []),
         warnings=[f"[{cid}] {text}" for cid, text in getattr(report, "etcd_warnings", None) or []],
+        failed_check=getattr(report, "etcd_failed_check", "") or "",
     )

@@ -32,7 +32,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def start(config: pytest.Config, options: dict[str, str]) -> None:
     """A report of this run will be written (the suite runs features)."""
-    config.stash[RUN_KEY] = Run(__version__, options, datetime.datetime.now().astimezone())
+    run = Run(__version__, options, datetime.datetime.now().astimezone())
+    run.rerun = rerun_template(list(config.invocation_params.args), lab=getattr(config.option, "etcd_mode", "") == "lab")
+    config.stash[RUN_KEY] = run
+
+
+# options of a run that choose its targets, its selection or where its reports go: a re-run sets its own
+DROPPED = {"--hosts", "--machines", "--member", "--check", "--junitxml", "--junit-xml", "--html", "--cucumberjson",
+           "--cucumber-json", "--etcd-report", "-n", "--numprocesses", "-k", "-m", "--ansible-inventory",
+           "--self-contained-html", "-p"}
+FLAGS_WITHOUT_VALUE = {"--self-contained-html"}
+KEPT_WITH_VALUE = {"--ssh-config", "--ssh-identity-file", "--edition", "--profile", "--etcd-set", "--etcd-config",
+                   "--etcd-binaries", "--etcd-source", "--certs-dir", "--etcd-version", "--etcd-boot-timeout",
+                   "--sudo-user", "--connection"}
+
+
+def rerun_template(args: list[str], lab: bool = False) -> str:
+    """This run's command for one host and the checks that failed there: ``{hosts}`` and ``{checks}`` are
+    filled in per host. A lab run re-runs in the lab (the host is reset and the step carried out again)."""
+    import shlex
+
+    kept: list[str] = []
+    skip = take = False
+    for arg in args:
+        if skip or take:
+            if take:
+                kept.append(arg)
+            skip = take = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in DROPPED:
+            skip = "=" not in arg and name not in FLAGS_WITHOUT_VALUE
+            continue
+        if not arg.startswith("-") or arg in ("-q", "-v", "-x", "-s"):
+            continue  # paths, and pytest's own verbosity
+        kept.append(arg)
+        take = name in KEPT_WITH_VALUE and "=" not in arg
+    pytest_cmd = ".venv/bin/pytest" if (ROOT / ".venv/bin/pytest").exists() else "pytest"
+    target = [] if lab else ["--hosts={hosts}"]
+    return " ".join([pytest_cmd, "features/", *target, *(shlex.quote(a) for a in kept), "--check={checks}"])
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
@@ -83,6 +121,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         failed_id = ids[-1]  # a step that prepares the check failed (e.g. listing the members): the check failed
     if failed_id:
         item.user_properties.append(("failed_check", failed_id))
+    report.etcd_failed_check = failed_id
     tag = f"[{failed_id}] " if failed_id else ""
     if isinstance(exc, PreconditionFailure):
         report.etcd_precondition = exc.line()

@@ -69,7 +69,8 @@ def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tm
     # the host that is off: one clear error, its scenarios skipped, within the connection timeout
     assert failed(node1) == {"test_preflight[paramiko://node-1]"}
     assert all(s == "skipped" for n, s in node1.items() if "preflight" not in n)
-    line = next(ln for ln in output.splitlines() if ln.startswith("precondition failed: cannot check SSH connection to node-1"))
+    line = next(ln for ln in output.splitlines()
+                if ln.startswith("precondition failed: [host.preflight] cannot check SSH connection to node-1"))
     assert re.search(r"no route to the host|no answer within the connection timeout", line), line
     assert elapsed < 60
     assert f"node-1: FAIL (0 passed, 1 failed, {per_host - 1} skipped)" in output

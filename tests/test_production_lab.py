@@ -37,7 +37,7 @@ def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
     for name in HOSTS:
         host = testinfra.get_host(f"paramiko://{name}", ssh_config=SSH_CONFIG)
         shown = host.run("systemctl show -p ExecStart -p RestartUSec etcd").stdout
-        assert "--data-dir /var/lib/etcd-cluster" in shown and "RestartUSec=4s" in shown, shown
+        assert "--data-dir=/var/lib/etcd-cluster" in shown and "RestartUSec=4s" in shown, shown
         assert host.file("/var/lib/etcd-cluster/member").is_directory
 
 

@@ -88,10 +88,10 @@ def test_failing_run_opens_failures_and_shows_evidence_and_fix():
     assert page.index("The data directory exists") < page.index("The configuration directory exists")
     summary = terminal_summary(run)
     assert summary[:4] == [
-        "== Remediations ==",
+        "== Remediations (in the tutorial's order) ==",
+        "[FAIL] node-0: cannot check SSH connection to node-0: connection refused",
         "[FAIL] server: the data directory /var/lib/etcd",
         "       mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
-        "[FAIL] node-0: cannot check SSH connection to node-0: connection refused",
     ]
     assert "server: FAIL (1 passed, 1 failed, 0 skipped, etcd 3.5.1)" in summary
 
@@ -119,3 +119,58 @@ def test_a_suite_failure_leads_with_one_headline_line():
     assert "MIIEsecret" not in text  # the evidence is redacted in the terminal too
     assert failure.reprcrash.message == "check failed: the data directory /var/lib/etcd"  # JUnit's message
     assert str(failure.reprcrash) == "features/x.feature:12: check failed: the data directory /var/lib/etcd"
+
+
+def test_what_to_fix_leads_in_the_tutorials_order_with_deviations_apart_and_a_rerun_line():
+    from reporting.model import DEVIATION
+
+    cis = outcome("server", "CIS 1.1.11", "failed", failing_check(), feature="CIS")
+    cis.feature_file = "etcd_cis.feature"
+    binary = outcome("server", "etcd is installed", "failed", dict(failing_check(), what="etcd is installed",
+                                                                    fix="install -m 755 etcd /usr/local/bin/etcd"),
+                     feature="binaries")
+    binary.feature_file, binary.failed_check = "etcd_binaries.feature", "binary.etcd.installed"
+    cis.failed_check = "cis.1.1.11"
+    deviation = outcome("server", "CIS 2.1", DEVIATION, feature="CIS", message="known deviation cis.2.1: plain HTTP")
+    deviation.feature_file, deviation.check_ids = "etcd_cis.feature", ["cis.2.1"]
+    passing = outcome("node-1", "The data directory exists", "passed")
+    run = make_run(cis, deviation, binary, passing)
+    run.rerun = ".venv/bin/pytest features/ --hosts={hosts} --ssh-config=c --check={checks}"
+    assert [o.scenario for o in run.to_fix("server")] == ["etcd is installed", "CIS 1.1.11"]  # binaries first
+    assert run.rerun_command("server") == (".venv/bin/pytest features/ --hosts=server --ssh-config=c "
+                                           "--check=binary.etcd.installed,cis.1.1.11")
+    assert run.rerun_command("node-1") == ""
+    assert [h.name for h in run.hosts()] == ["server", "node-1"]  # failing hosts first
+    assert run.hosts()[0].first_failure == "[binary.etcd.installed] etcd is installed"
+    page = render(run)
+    fix_at = page.index("What to fix on server")
+    assert fix_at < page.index("Feature: binaries") < page.index("Feature: CIS")  # the list leads, features in order
+    assert page.index("install -m 755 etcd /usr/local/bin/etcd", fix_at) < page.index("Feature: binaries")
+    assert "Run again only what failed: <code>.venv/bin/pytest features/ --hosts=server" in page
+    assert "node-1 passes: 1 checks passed" in page
+    # the deviation is in its own collapsed section, not among the features
+    dev_at = page.index("Known deviations of the tutorial on server (1)")
+    assert page.index("CIS 2.1") > dev_at and '<details class="deviations">' in page
+    summary = terminal_summary(run)
+    assert summary[1] == "[FAIL] server: [binary.etcd.installed] etcd is installed"
+    assert any(ln.strip().startswith("run again: .venv/bin/pytest features/ --hosts=server") for ln in summary)
+
+
+def test_links_say_what_they_point_at():
+    from reporting.model import link_label
+
+    assert link_label("https://github.com/aquasecurity/kube-bench/blob/main/cfg/cis-1.10/etcd.yaml") == \
+        "CIS benchmark (kube-bench's definition)"
+    assert link_label("https://github.com/kelseyhightower/kubernetes-the-hard-way/blob/master/docs/"
+                      "07-bootstrapping-etcd.md#configure-the-etcd-server") == "the tutorial: configure the etcd server"
+    assert link_label("https://etcd.io/docs/v3.5/op-guide/data_corruption/") == "etcd's documentation"
+
+
+def test_rerun_keeps_how_hosts_are_reached_and_drops_the_selection():
+    from reporting.plugin import rerun_template
+
+    got = rerun_template(["features/", "--hosts=server,node-0", "--ssh-config=/x/ssh_config", "-q", "--junitxml",
+                          "j.xml", "--edition", "kthw-2020", "-n", "2", "--check=cis.*", "--etcd-set", "name=a b"])
+    assert got.endswith("features/ --hosts={hosts} --ssh-config=/x/ssh_config --edition kthw-2020 "
+                        "--etcd-set 'name=a b' --check={checks}")
+    assert rerun_template(["features/"], lab=True).endswith("features/ --check={checks}")

@@ -1,5 +1,6 @@
 """A real browser (Debian's headless Chromium, driven by Playwright) reads the report of a lab run in
-which one check fails: the failure, its evidence and its fix are visible without a click."""
+which one check fails: the fix is on the first screen ("What to fix"), the failure, its evidence and its
+fix are visible without a click, and the printed page shows every detail."""
 
 from pathlib import Path
 
@@ -43,16 +44,27 @@ def test_failure_evidence_and_fix_are_visible_without_clicking(failing_report, t
         page.goto(failing_report.as_uri())
         failed = page.locator("details.scenario.failed")
         assert failed.count() == 2  # the data directory scenario and CIS 1.1.11
-        scenario = failed.filter(has_text="The data directory exists and only root can enter it")
+        scenario = failed.filter(has_text="The data directory exists and only etcd's user can enter it")
         assert scenario.count() == 1
         assert scenario.get_attribute("open") is not None
-        for text in ("The data directory exists and only root can enter it",
+        for text in ("The data directory exists and only etcd's user can enter it",
                      "directory, mode 0755, owner root:root",  # found
                      "directory, mode 0700, owner root:root",  # expected
                      "$ stat -L -c '%F|%a|%U|%G' -- /var/lib/etcd",  # evidence
                      "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd"):  # fix
             assert scenario.get_by_text(text, exact=False).first.is_visible(), text
         assert page.locator(".verdict.v-FAIL").first.is_visible()
+        # the fix leads the page: "What to fix" lists it within the first screen, before any feature
+        to_fix = page.locator("section.to-fix")
+        fix = to_fix.locator("pre.fix").filter(has_text="chmod 700 /var/lib/etcd").first
+        box = fix.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1000, box
+        assert to_fix.get_by_text("dir.data").first.is_visible()
+        assert to_fix.locator("p.rerun").inner_text().startswith("Run again only what failed:")
+        assert "--check=dir.data,cis.1.1.11" in to_fix.locator("p.rerun").inner_text()
+        # known deviations are apart and collapsed
+        deviations = page.locator("details.deviations")
+        assert deviations.count() == 1 and deviations.get_attribute("open") is None
         # passes are collapsed: their steps are not shown until clicked
         passed = page.locator("details.scenario.passed").first
         assert passed.get_attribute("open") is None
@@ -60,6 +72,11 @@ def test_failure_evidence_and_fix_are_visible_without_clicking(failing_report, t
         shot = ROOT / "reports" / "report-screenshot.png"
         shot.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(shot), full_page=False)
+        # printed (a student hands it in), every detail shows, passes and deviations included
+        page.emulate_media(media="print")
+        assert passed.locator("ol.steps").is_visible()
+        assert deviations.locator("li").first.is_visible()
+        page.screenshot(path=str(ROOT / "reports" / "report-print-screenshot.png"), full_page=False)
         browser.close()
     assert [u for u in requests if not u.startswith("file://")] == []  # the page loads nothing from elsewhere
     assert shot.stat().st_size > 10_000

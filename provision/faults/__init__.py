@@ -114,7 +114,68 @@ def server_cert_without_address(member: Member) -> dict[str, bytes]:
     return {member.cert_file: certs.pem(cert), member.key_file: certs._pem_key(key)}
 
 
-GENERATORS = {"server-cert-without-address": server_cert_without_address}
+def _lab_ca(member: Member):
+    """The CA (certificate, key) that signed the lab's certificates of this member's profile."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from provision import certs
+
+    base = certs.ROOT / ".lab" / ("certs-production" if member.tls else "certs")
+    ca = x509.load_pem_x509_certificate((base / "ca.crt").read_bytes())
+    return ca, serialization.load_pem_private_key((base / "ca.key").read_bytes(), password=None)
+
+
+def _server_pair(member: Member, **kwargs) -> dict[str, bytes]:
+    """The member's server certificate (and its key) issued again, as ``kwargs`` say (other validity ...)."""
+    from provision import certs
+
+    ca, ca_key = kwargs.pop("ca", None) or _lab_ca(member)
+    cert, key = certs.issue(ca, ca_key, "kubernetes" if not member.tls else member.name,
+                            certs.KUBE_API_SERVER_DNS if not member.tls else (member.name,),
+                            certs.KUBE_API_SERVER_IPS if not member.tls else (member.peer_urls[0].split("//")[1].split(":")[0], "127.0.0.1"),
+                            **kwargs)
+    cert_path = member.cert_file or member.config_file(member.server_cert)
+    key_path = member.key_file or member.config_file(member.server_key)
+    return {cert_path: certs.pem(cert), key_path: certs._pem_key(key)}
+
+
+def expired_server_cert(member: Member) -> dict[str, bytes]:
+    return _server_pair(member, valid=(-400, -35))
+
+
+def future_server_cert(member: Member) -> dict[str, bytes]:
+    return _server_pair(member, valid=(30, 400))
+
+
+def server_cert_of_another_ca(member: Member) -> dict[str, bytes]:
+    from provision import certs
+
+    return _server_pair(member, ca=certs.new_ca())
+
+
+def server_cert_without_client_auth(member: Member) -> dict[str, bytes]:
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    return _server_pair(member, usages=[ExtendedKeyUsageOID.SERVER_AUTH])
+
+
+def etcd_for_arm64(member: Member) -> dict[str, bytes]:
+    """etcd built for arm64 (Debian 13's package for that architecture), to be put where etcd is."""
+    from provision import binaries
+
+    arm = binaries.ensure("debian-trixie", binaries.ROOT / ".cache/binaries/debian-trixie-arm64", "arm64")
+    return {"/root/etcd.arm64": arm.etcd.read_bytes()}
+
+
+GENERATORS = {
+    "server-cert-without-address": server_cert_without_address,
+    "expired-server-cert": expired_server_cert,
+    "future-server-cert": future_server_cert,
+    "server-cert-of-another-ca": server_cert_of_another_ca,
+    "server-cert-without-client-auth": server_cert_without_client_auth,
+    "etcd-for-arm64": etcd_for_arm64,
+}
 
 
 def apply(fault: Fault, remote, member: Member) -> Evidence:

@@ -1,0 +1,60 @@
+"""From the tutorial's jumpbox: a student (not root) with the project's clone and their own ~/.ssh checks
+their server with ``make check HOSTS=server``: only a Python environment is set up (no system package, no
+lab image), the audit passes on a correct host and writes the report into the student's clone."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core.remote import Remote
+from tests.labtools import ROOT, bootstrap_server
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+STUDENT = "kthw-student"
+
+
+def as_student(command: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(["su", "-", STUDENT, "-c", command], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def jumpbox():
+    """A user with a clone of the project and an SSH config of their own that reaches ``server`` as root."""
+    from provision.lab import Lab
+
+    if subprocess.run(["id", STUDENT], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", STUDENT], check=True)
+    home = Path(f"/home/{STUDENT}")
+    clone = home / "kthw-etcd"
+    if not clone.exists():
+        r = as_student(f"git -c safe.directory='*' clone -q {shlex.quote(str(ROOT))} {clone}", timeout=120)
+        assert r.returncode == 0, r.stderr
+    ssh_dir = home / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    (ssh_dir / "id_lab").write_bytes((ROOT / ".lab/id_ed25519").read_bytes())
+    address = Lab().addresses()["server"]
+    known = [ln for ln in (ROOT / ".lab/known_hosts").read_text().splitlines() if address in ln or "server" in ln]
+    (ssh_dir / "known_hosts").write_text("\n".join(known) + "\n")
+    (ssh_dir / "config").write_text(f"Host server\n  HostName {address}\n  User root\n"
+                                    f"  IdentityFile ~/.ssh/id_lab\n")
+    subprocess.run(["chown", "-R", f"{STUDENT}:{STUDENT}", str(ssh_dir)], check=True)
+    (ssh_dir / "id_lab").chmod(0o600)
+    return clone
+
+
+def test_make_check_audits_the_students_server_without_root_or_lab(jumpbox):
+    host, _, _ = bootstrap_server()
+    before = Remote(host).run("systemctl show -p MainPID --value etcd").stdout
+    r = as_student(f"cd {jumpbox} && make check HOSTS=server")
+    output = r.stdout + r.stderr
+    assert r.returncode == 0, output[-3000:]
+    assert "server: PASS" in output and "setup: installing" not in output
+    assert (jumpbox / "reports/index.html").stat().st_uid != 0  # written by the student, in their clone
+    assert not (jumpbox / ".lab").exists()  # no lab image, no lab host
+    assert Remote(host).run("systemctl show -p MainPID --value etcd").stdout == before  # nothing changed
+    usage = as_student(f"cd {jumpbox} && make check")
+    assert usage.returncode == 2 and "usage: make check HOSTS=server" in usage.stdout + usage.stderr

@@ -275,6 +275,9 @@ def validate(m: Member) -> None:
             if isinstance(v, str) and ((not v and not optional) or any(c.isspace() or ord(c) < 32 for c in v)
                                        or "\\" in v):
                 raise ModelError(f"{f.name}: {v!r} must be non-empty, without spaces, newlines or backslashes")
+            if isinstance(v, str) and ("%" in v or "$" in v):
+                raise ModelError(f"{f.name}: {v!r}: systemd rewrites % (specifiers such as %H) and $ (variables) "
+                                 "in ExecStart=, so etcd would get another value: leave them out")
     for f in dataclasses.fields(m.unit):
         v = getattr(m.unit, f.name)
         if isinstance(v, str) and (not v or any(c.isspace() or ord(c) < 32 for c in v)):

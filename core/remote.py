@@ -121,6 +121,8 @@ def describe_connection_error(exc: BaseException) -> str:
             f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
             f"got {exc.key.get_base64()[:16]}...): refusing to connect"
         )
+    if type(exc).__name__ == "SilentHostError":
+        return str(exc)
     if isinstance(exc, paramiko.AuthenticationException):
         return f"authentication failed ({exc})"
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
@@ -145,5 +147,6 @@ def connection_result(host, exc: BaseException) -> Result:
         ok=False,
         expected="the host answers over SSH with a known host key",
         found=describe_connection_error(exc),
-        fix=f"check that {name} is up and reachable: ssh {name} true",
+        fix=(f"ssh -v {name} true shows where it stops; on {name}: systemctl status ssh" if
+             type(exc).__name__ == "SilentHostError" else f"check that {name} is up and reachable: ssh {name} true"),
     )

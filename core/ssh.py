@@ -19,11 +19,13 @@ import testinfra.backend
 from testinfra.backend.paramiko import ParamikoBackend
 
 COMMAND_TIMEOUT = 300  # seconds without any output before the local side gives up on a channel
+CONNECT_BUDGET = 10.0  # seconds for TCP connect, SSH banner, key exchange and authentication together
 
 
 class CheckedParamikoBackend(ParamikoBackend):
     NAME = "paramiko"
     connections: dict[str, int] = {}  # host → SSH connections opened by this process
+    users: dict[str, str] = {}  # host → the user this process logs in as
 
     def _read_config(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(connect() arguments, raw SSH config entries) for this host."""
@@ -45,6 +47,16 @@ class CheckedParamikoBackend(ParamikoBackend):
             self._load_ssh_config(scratch, cfg, config, os.path.dirname(path))
         for key in ("gss_auth", "gss_kex"):  # paramiko 5 has no GSSAPI
             cfg.pop(key, None)
+        # as OpenSSH does: what the host spec says (user@host:port) wins over the SSH config
+        if self.host.user:
+            cfg["username"] = self.host.user
+        if self.host.port:
+            cfg["port"] = int(self.host.port)
+        if not cfg.get("username"):
+            import getpass
+
+            cfg["username"] = getpass.getuser()
+        CheckedParamikoBackend.users[self.host.name] = cfg["username"]
         if self.ssh_identity_file:
             cfg["key_filename"] = self.ssh_identity_file
         if cfg.get("key_filename"):
@@ -75,13 +87,28 @@ class CheckedParamikoBackend(ParamikoBackend):
             if keys:
                 for kind, key in keys.items():
                     client.get_host_keys().add(cfg["hostname"], kind, key)
-        client.connect(**cfg)
+        connect_within(client, cfg, CONNECT_BUDGET)
         sock = client.get_transport().sock
         if isinstance(sock, socket.socket):
             # small commands in a row: without this, Nagle and delayed ACKs add ~40 ms to each
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         CheckedParamikoBackend.connections[self.host.name] = CheckedParamikoBackend.connections.get(self.host.name, 0) + 1
         return client
+
+    def run(self, command: str, *args: str, **kwargs: Any):
+        """testinfra's run, except that a connection that cannot be made fails once: testinfra's own retry
+        would connect a second time on any SSH error (an unknown key, a silent host: twice the wait)."""
+        cmd = self.encode(self.get_command(command, *args))
+        client = self.client  # connecting happens here, outside the retry below
+        try:
+            rc, stdout, stderr = self._exec_command(cmd)
+        except (paramiko.ssh_exception.SSHException, ConnectionResetError):
+            transport = client.get_transport()
+            if transport is not None and transport.is_active():
+                raise
+            del self.client  # the host dropped an established connection (a reboot): reconnect once
+            rc, stdout, stderr = self._exec_command(cmd)
+        return self.result(rc, cmd, stdout, stderr)
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
         transport = self.client.get_transport()
@@ -95,6 +122,66 @@ class CheckedParamikoBackend(ParamikoBackend):
         stderr = b"".join(chan.makefile_stderr("rb"))
         rc = chan.recv_exit_status()
         return rc, stdout, stderr
+
+
+class SilentHostError(paramiko.SSHException):
+    """The host accepted the TCP connection but the SSH handshake did not finish in time."""
+
+
+def _open(cfg: dict[str, Any], deadline: float) -> socket.socket:
+    """TCP to the host, then wait (without reading it) for the SSH banner: a host that accepts the
+    connection but never speaks SSH is named for what it is."""
+    import time
+
+    left = max(0.1, deadline - time.monotonic())
+    sock = socket.create_connection((cfg["hostname"], cfg.get("port", 22)), timeout=min(left, cfg.get("timeout") or left))
+    try:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            first = sock.recv(4, socket.MSG_PEEK)
+        except socket.timeout:
+            raise SilentHostError(f"no SSH banner within {CONNECT_BUDGET:.0f}s: something accepts connections on port "
+                                  f"{cfg.get('port', 22)} but does not speak SSH (is it sshd? a firewall or proxy?)") from None
+        if not first:
+            raise SilentHostError("the connection was closed before the SSH banner (sshd refused it: MaxStartups? "
+                                  "a TCP wrapper?)")
+        sock.settimeout(None)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def connect_within(client: paramiko.SSHClient, cfg: dict[str, Any], budget: float) -> None:
+    """``client.connect``, with TCP connect, banner, key exchange and authentication together within ``budget``
+    seconds; a host that stays silent fails with a reason that says which part did not answer."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + budget
+    proxy = cfg.get("sock")
+    sock = proxy or _open(cfg, deadline)
+    left = max(0.5, deadline - time.monotonic())
+    args = dict(cfg, sock=sock, timeout=left, banner_timeout=left, auth_timeout=left)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            client.connect(**args)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(max(0.5, deadline - time.monotonic()) + 0.5)
+    if worker.is_alive() or not outcome:
+        client.close()
+        if hasattr(sock, "close"):
+            sock.close()
+        raise SilentHostError(f"the SSH key exchange or authentication did not answer within {budget:.0f}s")
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def install() -> None:

@@ -218,6 +218,43 @@ def report(actions: list[Action]) -> str:
     return "\n".join(a.line() for a in actions) + "\n" + ", ".join(f"{n} {s}" for s, n in counts.items())
 
 
+def bootstrap_hosts(names: list[str], make: Callable[[str], "Bootstrap"], forks: int = 5,
+                    out=None) -> dict[str, str]:
+    """Carry out the step on several hosts at once, at most ``forks`` at a time (Ansible's forks): one line
+    per host and action as it happens, then a summary. {host: "ok" | "changed" | "failed: why"}."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = out or sys.stdout
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            print(line, file=out, flush=True)
+
+    def one(name: str) -> str:
+        try:
+            boot = make(name)
+            boot.progress = lambda a, n=name: say(f"{n}: {a.line()}")
+            actions = boot.run()
+        except BootstrapError as exc:
+            return f"failed: {str(exc).splitlines()[0]}"
+        except CheckFailure as exc:
+            return f"failed: {exc.result.found}"
+        except Exception as exc:  # noqa: BLE001 - one host's surprise must not stop the others
+            return f"failed: {type(exc).__name__}: {exc}"
+        return CHANGED if any(a.status == CHANGED for a in actions) else OK
+
+    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(names)))) as pool:
+        results = dict(zip(names, pool.map(one, names)))
+    counts = {k: sum(1 for v in results.values() if v.split(":")[0] == k) for k in (OK, CHANGED, FAILED)}
+    say(f"== summary: {len(names)} hosts: {counts[OK]} ok, {counts[CHANGED]} changed, {counts[FAILED]} failed")
+    for name, status in results.items():
+        if status.startswith(FAILED):
+            say(f"{name}: {status}")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     import testinfra
 
@@ -228,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m provision.bootstrap", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", default="server", help="comma-separated hosts (default: server)")
+    parser.add_argument("--forks", type=int, default=5, help="hosts bootstrapped at once (default 5, as Ansible)")
     parser.add_argument("--ssh-config", default=None, help="SSH config (default: .lab/ssh_config if it exists)")
     parser.add_argument("--ssh-identity-file", default=None)
     parser.add_argument("--sudo", action="store_true", help="run commands with sudo")
@@ -236,26 +274,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--etcd-binaries", default=None, help="directory in KTHW's layout (default: downloads/)")
     parser.add_argument("--certs-dir", default=None, help="ca.crt, kube-api-server.key/.crt (default: lab's)")
     args = parser.parse_args(argv)
+    if args.forks < 1:
+        parser.error("--forks must be 1 or more")
     ssh.install()
     root = Path(__file__).resolve().parent.parent
     ssh_config = args.ssh_config or (str(root / ".lab/ssh_config") if (root / ".lab/ssh_config").exists() else None)
-    failed = 0
-    for name in [h for h in args.hosts.split(",") if h]:
+    names = [h for h in args.hosts.split(",") if h]
+    try:
+        binaries = ensure("debian", Path(args.etcd_binaries) if args.etcd_binaries else None)
+        load(args.etcd_config, args.etcd_set, name="server")  # bad settings: one line before any host
+    except (ModelError, BinariesError) as exc:
+        print(f"bootstrap: error: {exc}", file=sys.stderr)
+        return 2
+
+    def make(name: str) -> Bootstrap:
+        host = testinfra.get_host(f"paramiko://{name}", ssh_config=ssh_config,
+                                  ssh_identity_file=args.ssh_identity_file, sudo=args.sudo)
+        remote = Remote(host)
+        said = remote.look("hostname -s").stdout.strip()  # the member is named after the host, as it says
+        member = load(args.etcd_config, args.etcd_set, name=said or name.split("@")[-1].split(":")[0])
         try:
-            member = load(args.etcd_config, args.etcd_set, name=name.split("@")[-1].split(":")[0])
-            binaries = ensure("debian", Path(args.etcd_binaries) if args.etcd_binaries else None)
             certs = certs_mod.ensure(member, Path(args.certs_dir) if args.certs_dir else None)
-            host = testinfra.get_host(f"paramiko://{name}", ssh_config=ssh_config,
-                                      ssh_identity_file=args.ssh_identity_file, sudo=args.sudo)
-            print(f"== {name}")
-            Bootstrap(Remote(host), member, binaries, certs, progress=lambda a: print(a.line(), flush=True)).run()
-        except (ModelError, BinariesError, certs_mod.CertsError, BootstrapError) as exc:
-            print(f"bootstrap: {name}: error: {exc}", file=sys.stderr)
-            failed += 1
-        except CheckFailure as exc:
-            print(f"bootstrap: {name}: error: {exc.result.found}", file=sys.stderr)
-            failed += 1
-    return 1 if failed else 0
+        except certs_mod.CertsError as exc:
+            raise BootstrapError(Action("certificates", FAILED, [], str(exc))) from None
+        return Bootstrap(remote, member, binaries, certs)
+
+    results = bootstrap_hosts(names, make, args.forks)
+    return 1 if any(v.startswith(FAILED) for v in results.values()) else 0
 
 
 if __name__ == "__main__":

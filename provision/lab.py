@@ -142,6 +142,32 @@ def preferred_offset(name: str) -> int | None:
     return None
 
 
+# kernel settings a host's systemd needs one of per container: (path, at least this many per host, floor)
+KERNEL_LIMITS = (
+    ("/proc/sys/fs/inotify/max_user_instances", 32, 512),
+    ("/proc/sys/fs/inotify/max_user_watches", 16384, 524288),
+)
+
+
+def ensure_kernel_limits(hosts: int) -> list[str]:
+    """Raise the kernel's per-user limits that many containers' systemd exhaust (from about 22 hosts on:
+    "Failed to create control group inotify object: Too many open files"); one line per change."""
+    changed = []
+    for path, per_host, floor in KERNEL_LIMITS:
+        want = max(floor, per_host * hosts)
+        try:
+            have = int(Path(path).read_text().split()[0])
+            if have < want:
+                Path(path).write_text(f"{want}\n")
+                changed.append(f"lab: raised {path.removeprefix('/proc/sys/').replace('/', '.')} from {have} to {want} "
+                               f"for {hosts} hosts")
+        except (OSError, ValueError) as exc:
+            changed.append(f"lab: cannot raise {path} ({exc}); many hosts may fail to boot")
+    for line in changed:
+        say(line)
+    return changed
+
+
 def allocate_address(name: str, taken: dict[str, str], subnet: ipaddress.IPv4Network) -> str:
     """A stable address for ``name``: KTHW's hosts have fixed ones, others take the first free from .100."""
     if name in taken:
@@ -526,8 +552,12 @@ class Lab:
                 self.host_dir(name).mkdir(parents=True, exist_ok=True)
                 atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
                 taken[name] = addr
+        ensure_kernel_limits(len(set(names) | {n for n in self.known() if self.is_running(n)}))
         started = []
         for name in names:
+            if self.is_running(name) and not self.answers_ssh(name, taken[name]):
+                say(f"lab: {name} is running but does not answer SSH: restarting it")
+                self._stop(name)
             self._prepare(name, image, client_pub)
             if self.is_running(name):
                 say(f"lab: {name} is already running ({taken[name]})")
@@ -546,6 +576,15 @@ class Lab:
                 say(f"lab: {name} is up at {taken[name]} ({r}); ssh -F {self._rel(self.s.ssh_config)} {name}")
         if errors:
             raise LabError("; ".join(str(e) for e in errors))
+
+    def answers_ssh(self, name: str, address: str, timeout: float = 3.0) -> bool:
+        """Port 22 accepts and sends an SSH banner within ``timeout`` (a host that is up but unusable does not)."""
+        try:
+            with socket.create_connection((address, 22), timeout=timeout) as sock:
+                sock.settimeout(timeout)
+                return sock.recv(4).startswith(b"SSH-")
+        except OSError:
+            return False
 
     def _ready_or_error(self, name: str):
         try:

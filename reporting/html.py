@@ -53,6 +53,7 @@ def terminal_summary(run: Run) -> list[str]:
     for h in run.hosts():
         version = f", etcd {h.etcd_version}" if h.etcd_version else ""
         deviations = f", {h.deviation} known deviations" if h.deviation else ""
+        user = f", as {run.users[h.name]}" if run.users.get(h.name) else ""
         lines.append(f"{h.name}: {h.verdict} ({h.passed} passed, {h.failed} failed, {h.skipped} skipped"
-                     f"{deviations}{version})")
+                     f"{deviations}{version}{user})")
     return lines

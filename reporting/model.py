@@ -115,6 +115,7 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # host → etcd version found
     hints: dict[str, str] = field(default_factory=dict)  # host → the edition its files suggest
+    users: dict[str, str] = field(default_factory=dict)  # host → the user it was audited as
     connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
     rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host

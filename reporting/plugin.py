@@ -115,6 +115,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.etcd_version = getattr(target, "found_version", "") or ""
     report.etcd_hint = getattr(target, "hint", "") or ""
     report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
+    report.etcd_user = ssh.CheckedParamikoBackend.users.get(report.etcd_host, "")
     exc = call.excinfo.value if call.excinfo else None
     failed_id = getattr(exc, "check_id", "")
     if not failed_id and isinstance(exc, (CheckFailure, PreconditionFailure)) and ids:
@@ -194,6 +195,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         run.outcomes.append(outcome_from_report(report, host))
     if getattr(report, "etcd_version", ""):
         run.versions[host] = report.etcd_version
+    if getattr(report, "etcd_user", ""):
+        run.users[host] = report.etcd_user
     if getattr(report, "etcd_hint", ""):
         run.hints[host] = report.etcd_hint
     # each process counts its own connections: the most a process reported, summed over the processes

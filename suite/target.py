@@ -118,9 +118,10 @@ class Targets:
         return got
 
     def _together(self) -> set[str]:
-        """The hosts this process audits, when several: prepared, and their evidence gathered, at once.
+        """The hosts this process audits or bootstraps, when several: prepared (pre-flight, and the step with
+        --bootstrap), and their evidence gathered, at once.
         A pytest-xdist worker takes the hosts it was dealt (suite/scheduling.py)."""
-        if self.mode() != AUDIT:
+        if self.mode() == LAB:  # the lab resets its hosts one by one
             return set()
         if hasattr(self.config, "workerinput"):
             from suite.scheduling import queued_hosts

@@ -73,11 +73,11 @@ def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tm
                 if ln.startswith("precondition failed: [host.preflight] cannot check SSH connection to node-1"))
     assert re.search(r"no route to the host|no answer within the connection timeout", line), line
     assert elapsed < 60
-    assert f"node-1: FAIL (0 passed, 1 failed, {per_host - 1} skipped)" in output
+    assert f"node-1: FAIL (0 passed, 1 failed, {per_host - 1} skipped, as root)" in output
     counts = {s: sum(1 for v in server.values() if v == s) for s in ("passed", "skipped", "deviation")}
     assert counts["deviation"] == 6 and counts["skipped"] == len(CHANGING_SCENARIOS | PRODUCTION_SCENARIOS)
     assert (f"server: PASS ({counts['passed']} passed, 0 failed, {counts['skipped']} skipped, "
-            f"{counts['deviation']} known deviations, etcd 3.4.23)") in output
+            f"{counts['deviation']} known deviations, etcd 3.4.23, as root)") in output
     # nothing on the audited hosts changed
     assert {n: snapshot(h) for n, h in three_hosts.items()} == before
     # one SSH connection per host, whether the hosts share a process or each has a worker

@@ -4,7 +4,6 @@ lab image), the audit passes on a correct host and writes the report into the st
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 from pathlib import Path
 
@@ -30,9 +29,11 @@ def jumpbox():
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", STUDENT], check=True)
     home = Path(f"/home/{STUDENT}")
     clone = home / "kthw-etcd"
-    if not clone.exists():
-        r = as_student(f"git -c safe.directory='*' clone -q {shlex.quote(str(ROOT))} {clone}", timeout=120)
-        assert r.returncode == 0, r.stderr
+    if not clone.exists():  # the project as committed, owned by the student (what their clone would hold)
+        clone.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(clone)], input=archive, check=True)
+        subprocess.run(["chown", "-R", f"{STUDENT}:{STUDENT}", str(clone)], check=True)
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     (ssh_dir / "id_lab").write_bytes((ROOT / ".lab/id_ed25519").read_bytes())

@@ -113,3 +113,17 @@ def test_the_lab_needs_root_and_says_so_in_one_line(monkeypatch, capsys):
     assert lab.main(["up"]) == 1
     err = capsys.readouterr().err
     assert err == "lab: error: the lab needs root: run it as root (sudo -E .venv/bin/python -m provision.lab ...)\n"
+
+
+def test_kernel_limits_are_raised_for_many_hosts_and_said_in_one_line(tmp_path, monkeypatch, capsys):
+    from provision import lab
+
+    instances, watches = tmp_path / "max_user_instances", tmp_path / "max_user_watches"
+    instances.write_text("128\n")
+    watches.write_text("999999999\n")
+    monkeypatch.setattr(lab, "KERNEL_LIMITS", ((str(instances), 32, 512), (str(watches), 16384, 524288)))
+    changed = lab.ensure_kernel_limits(30)
+    assert instances.read_text() == "960\n" and watches.read_text() == "999999999\n"  # never lowered
+    assert changed == [f"lab: raised {str(instances).removeprefix('/proc/sys/').replace('/', '.')} from 128 to 960 "
+                       "for 30 hosts"]
+    assert lab.ensure_kernel_limits(3) == []  # enough already

@@ -168,3 +168,11 @@ def test_settings_apply_to_every_production_member_except_what_the_hosts_decide(
     for key in ("name=other", "listen-client-urls=https://0.0.0.0:2379", "cluster_client_urls=https://a:2379"):
         with pytest.raises(ModelError, match="derives this from each member's host"):
             production_member("etcd-2", cluster, load_settings(None, [key]))
+
+
+@pytest.mark.parametrize("setting", ["data_dir=/var/lib/etcd%H", "initial_cluster_token=a$b", "name=${HOST}",
+                                     "config_dir=/etc/etcd$X"])
+def test_values_systemd_would_rewrite_in_execstart_are_refused_in_one_line(setting):
+    with pytest.raises(ModelError) as exc:
+        load(None, [setting])
+    assert "systemd rewrites %" in str(exc.value) and "\n" not in str(exc.value)

@@ -3,6 +3,8 @@
 import errno
 import socket
 
+from pathlib import Path
+
 import paramiko
 import pytest
 
@@ -68,3 +70,85 @@ def test_read_only_evidence_is_reused_until_something_may_have_changed():
     r.run("systemctl restart -- %s", "etcd")  # may change the host: forget what was seen
     assert r.look("systemctl show -p MainPID -- %s", "etcd.service").stdout == "out 3"
     assert host.sent[0] == "timeout -k 2 20 sh -c 'systemctl show -p MainPID -- etcd.service'"
+
+
+class Silent:
+    """A TCP listener on loopback that accepts connections and never says a word (no SSH banner)."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def test_a_host_that_never_speaks_ssh_fails_in_time_with_the_reason(tmp_path, monkeypatch):
+    import time
+
+    import testinfra
+
+    from core import ssh
+    from core.evidence import PreconditionFailure
+    from core.remote import Remote
+
+    silent = Silent()
+    try:
+        config = tmp_path / "ssh_config"
+        config.write_text(f"Host silent\n  HostName 127.0.0.1\n  Port {silent.port}\n  User root\n")
+        ssh.install()
+        host = testinfra.get_host("paramiko://silent", ssh_config=str(config))
+        start = time.monotonic()
+        try:
+            Remote(host).run("true")
+        except PreconditionFailure as exc:
+            failure = exc
+        else:
+            raise AssertionError("a silent host answered")
+        took = time.monotonic() - start
+    finally:
+        silent.close()
+    assert took <= ssh.CONNECT_BUDGET + 1.5, took
+    assert "no SSH banner within 10s" in failure.result.found
+    assert "ssh -v silent true" in failure.result.fix
+
+
+def test_the_suite_reports_a_silent_host_in_one_precondition_line(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    silent = Silent()
+    try:
+        config = tmp_path / "ssh_config"
+        config.write_text(f"Host silent\n  HostName 127.0.0.1\n  Port {silent.port}\n  User root\n")
+        start = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider",
+                              "--hosts=silent", f"--ssh-config={config}", f"--etcd-report={tmp_path / 'r.html'}",
+                              f"--junitxml={tmp_path / 'j.xml'}", f"--html={tmp_path / 'h.html'}",
+                              f"--cucumberjson={tmp_path / 'c.json'}"],
+                             cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - start
+    finally:
+        silent.close()
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("precondition failed:")]
+    assert out.returncode == 1 and len(lines) == 1, out.stdout[-2000:]
+    assert "no SSH banner" in lines[0] and "(fix: ssh -v silent true" in lines[0]
+    assert "Traceback" not in out.stdout and took < 40, took

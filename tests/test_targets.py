@@ -43,3 +43,21 @@ def test_reach_by_name_when_the_ssh_config_knows_it_else_by_ip(tmp_path):
     assert hostspecs(ms, str(cfg)) == {"server": "server", "10.0.0.20": "node-0", "10.0.0.21": "node-1",
                                        "root@192.168.50.7": "x"}
     assert hostspecs(ms[:1], str(tmp_path / "missing")) == {"root@10.0.0.10": "server"}
+
+
+def test_the_user_and_port_of_the_host_spec_win_over_the_ssh_config(tmp_path):
+    """As ``ssh student@server`` does: a config block saying ``User root`` does not change whom we log in as."""
+    import testinfra
+
+    from core import ssh
+
+    config = tmp_path / "ssh_config"
+    config.write_text("Host server\n  HostName 10.240.0.10\n  User root\n  Port 2222\n")
+    ssh.install()
+    given = testinfra.get_host("paramiko://student@server:22", ssh_config=str(config)).backend
+    cfg, _ = given._read_config()
+    assert (cfg["username"], cfg["port"], cfg["hostname"]) == ("student", 22, "10.240.0.10")
+    assert ssh.CheckedParamikoBackend.users["server"] == "student"
+    plain = testinfra.get_host("paramiko://server", ssh_config=str(config)).backend
+    cfg, _ = plain._read_config()
+    assert (cfg["username"], cfg["port"]) == ("root", 2222)  # nothing given: the config says

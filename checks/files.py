@@ -171,8 +171,11 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
     problem = e.problem(st)
     found = describe(st) + (f" ({problem})" if problem and st is not None and problem.startswith("etcd") else "")
     fix = e.fix
-    if problem.startswith(("owner", "etcd runs as")) and "chown" not in fix:  # the owner is what is wrong
-        fix = f"chown {e.owner_fix} {e.path}" + (" && " + fix if st is None else "")
+    if st is not None and st.kind == e.kind:  # it is there: fix only what is wrong, with a command that runs as is
+        if problem.startswith("mode"):
+            fix = f"chmod {e.mode.mode:o} {e.path}"
+        elif problem.startswith(("owner", "etcd runs as")):
+            fix = f"chown {e.owner_fix} {e.path}"
     return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see)
 
 

@@ -39,7 +39,7 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
         found += f"; the port is held by {', '.join(others)}"
         fix = f"free the port (ss -tlnp shows who holds it), then systemctl restart {member.service}"
     elif not pid:
-        fix = f"systemctl start {member.service}; if it fails: journalctl -u {member.service} -n 50 --no-pager"
+        fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     else:
         fix = (f"set --listen-{role}-urls {urls} in {member.unit_path}, then systemctl daemon-reload && "
                f"systemctl restart {member.service}")
@@ -58,9 +58,10 @@ def listens_nowhere_else(remote: Remote, member: Member) -> Result:
         "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
         ("also " + ", ".join(extra)) if extra else ("nothing else" if pid else f"{member.service} has no main process"),
         evidence,
-        ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
-         "loopback, and " if extra else "") +
-        f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
-        + unit_fix(member),
+        (f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not pid else
+         ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
+          "loopback, and " if extra else "") +
+         f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
+         + unit_fix(member)),
         SEE,
     )

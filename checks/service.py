@@ -90,7 +90,7 @@ def running(remote: Remote, member: Member) -> Result:
     state = (props.get("LoadState"), props.get("ActiveState"), props.get("SubState"))
     ok = state == ("loaded", "active", "running")
     evidence = [ev] if ok else [ev, journal(remote, member)]
-    fix = f"systemctl start {member.service}; if it fails: journalctl -u {member.service} -n 50 --no-pager"
+    fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     cause = "" if ok else known_cause(evidence[-1].stdout, member)
     if cause:
         fix = f"{cause}\n{fix}"

@@ -93,10 +93,14 @@ def current(remote: Remote, member: Member) -> Result:
         problems.append("NeedDaemonReload=yes (the file changed since systemd read it)")
     if props.get("DropInPaths"):
         problems.append(f"drop-ins: {props['DropInPaths']}")
-    fix = (
-        "systemctl daemon-reload" if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]
-        else f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
-    )
+    if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]:
+        fix = "systemctl daemon-reload"
+    elif props.get("DropInPaths") and props.get("LoadState") == "loaded" and props.get("FragmentPath") == member.unit_path:
+        # a drop-in changes what the unit file says: remove it (or fold what it means to do into the unit)
+        fix = (f"rm {' '.join(props['DropInPaths'].split())} && systemctl daemon-reload && "
+               f"systemctl restart {member.service}")
+    else:
+        fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
     return Result(
         f"systemd has loaded {member.unit_path} as it is on disk", not problems,
         f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",

@@ -545,13 +545,7 @@ class Lab:
         image = self.ensure_image()
         client_pub = self.ensure_client_key()
         self.ensure_bridge()
-        taken = self.addresses()
-        for name in names:
-            if name not in taken:
-                addr = allocate_address(name, taken, self.s.subnet)
-                self.host_dir(name).mkdir(parents=True, exist_ok=True)
-                atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
-                taken[name] = addr
+        taken = self.allocate(names)
         ensure_kernel_limits(len(set(names) | {n for n in self.known() if self.is_running(n)}))
         started = []
         for name in names:
@@ -576,6 +570,19 @@ class Lab:
                 say(f"lab: {name} is up at {taken[name]} ({r}); ssh -F {self._rel(self.s.ssh_config)} {name}")
         if errors:
             raise LabError("; ".join(str(e) for e in errors))
+
+    def allocate(self, names: list[str]) -> dict[str, str]:
+        """Give each host its address (once; kept across runs) without booting it: processes that later
+        boot different hosts side by side never pick the same free address."""
+        names = [check_name(n) for n in names]
+        taken = self.addresses()
+        for name in names:
+            if name not in taken:
+                addr = allocate_address(name, taken, self.s.subnet)
+                self.host_dir(name).mkdir(parents=True, exist_ok=True)
+                atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
+                taken[name] = addr
+        return taken
 
     def answers_ssh(self, name: str, address: str, timeout: float = 3.0) -> bool:
         """Port 22 accepts and sends an SSH banner within ``timeout`` (a host that is up but unusable does not)."""
@@ -787,6 +794,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("hosts", nargs="*", default=["server"])
     p = sub.add_parser("reboot", help="reboot a host; its files survive")
     p.add_argument("host")
+    p = sub.add_parser("allocate", help="give hosts their addresses without booting them")
+    p.add_argument("hosts", nargs="+")
     sub.add_parser("status", help="what the lab has")
     sub.add_parser("image", help="build the base image if needed")
     args = parser.parse_args(argv)
@@ -800,6 +809,10 @@ def main(argv: list[str] | None = None) -> int:
             lab.reset(args.hosts)
         elif args.command == "reboot":
             lab.reboot(args.host)
+        elif args.command == "allocate":
+            for name, addr in sorted(lab.allocate(args.hosts).items()):
+                if name in args.hosts:
+                    say(f"lab: {name} has the address {addr}")
         elif args.command == "image":
             lab.preflight(need_build=True)
             say(f"lab: image {lab.ensure_image()}")

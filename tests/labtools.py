@@ -78,6 +78,21 @@ def collected(*args: str) -> int:
     return sum(1 for ln in out.stdout.splitlines() if "::" in ln)
 
 
+def printed_fixes(output: str, host: str = "server") -> list[str]:
+    """The fix commands the terminal's remediations print for one host, in order, each once."""
+    fixes: list[str] = []
+    current = False
+    for line in output.splitlines():
+        if line.startswith("[FAIL] "):
+            current = line.startswith(f"[FAIL] {host}: ")
+        elif current and line.startswith("       ") and not line.strip().startswith("run again:"):
+            if line.strip() not in fixes:
+                fixes.append(line.strip())
+        elif not line.startswith("       "):
+            current = False
+    return fixes
+
+
 def audit(tmp_path: Path, *args: str, ci: bool | None = None):
     return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args, ci=ci)
 

@@ -9,7 +9,7 @@ import pytest
 from core.remote import Remote
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import audit, bootstrap_server, failed
+from tests.labtools import audit, bootstrap_server, failed, printed_fixes
 
 FAULTS = [f for f in load() if f.profile == "lab"]
 TABLE: list[tuple[str, str, str]] = []  # printed at the end of the run by tests/conftest.py
@@ -25,9 +25,10 @@ def detection_table() -> list[str]:
 
 
 def test_the_catalogue_is_large_enough_and_well_formed():
-    assert len(FAULTS) >= 20
+    assert len(FAULTS) >= 20 and len(load()) >= 40
     for f in load():
         assert f.fails and f.fix and f.remedy and f.title
+        assert f.fix_runs != bool(f.why_not_run)  # a fix is a command, or the catalogue says why not
 
 
 @pytest.mark.lab
@@ -57,6 +58,19 @@ def test_the_suite_catches(fault, tmp_path):
     assert rc == 1, f"nothing failed after applying the fault (apply: exit {ev.rc} {ev.stderr[-300:]})"
     assert got == want, f"unexpected failures: {sorted(got - want)}; not failing: {sorted(want - got)}"
     assert named, f"no remediation names {fault.fix_words(member)!r}: {fix_lines[:5]}"
+    if not fault.fix_runs:
+        assert fault.why_not_run  # the catalogue says why this fix is no command; its words were checked above
+        return
+    # the fixes the suite printed, run verbatim on the broken host, repair it
+    fixes = printed_fixes(output)
+    assert fixes, output[-2000:]
+    remote = Remote(host)
+    for fix in fixes:
+        ev = remote.run("bash -c %s", fix, timeout=60)
+        assert ev.ok, f"the printed fix failed: {ev.render()}"
+    rc, results, output = audit(tmp_path)
+    TABLE[-1] = (fault.id, TABLE[-1][1], TABLE[-1][2] + ", fixed")
+    assert rc == 0 and not failed(results), f"after the printed fixes {fixes}: {sorted(failed(results))}"
 
 
 def run_cli(*args: str):

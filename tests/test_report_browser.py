@@ -66,7 +66,7 @@ def test_failure_evidence_and_fix_are_visible_without_clicking(failing_report, t
         deviations = page.locator("details.deviations")
         assert deviations.count() == 1 and deviations.get_attribute("open") is None
         # passes are collapsed: their steps are not shown until clicked
-        passed = page.locator("details.scenario.passed").first
+        passed = page.locator("details.scenario.passed").filter(has=page.locator("ol.steps li")).first
         assert passed.get_attribute("open") is None
         assert not passed.locator("ol.steps").is_visible()
         shot = ROOT / "reports" / "report-screenshot.png"

@@ -33,6 +33,8 @@ class Fault:
     fix: str
     remedy: str
     profile: str = "lab"  # the profile whose bootstrapped host the fault applies to
+    fix_runs: bool = False  # the fixes the suite prints are commands: run verbatim, the host passes again
+    why_not_run: str = ""  # else: why the fix cannot be a command (the test checks its words instead)
     generate: str = ""  # files made here and uploaded before the script runs (see GENERATORS)
 
     def script(self, member: Member) -> str:
@@ -82,10 +84,19 @@ def expand(names: list[str], groups: dict[str, list[str]], seen: tuple[str, ...]
 def load(path: Path = CATALOGUE) -> list[Fault]:
     data = tomllib.loads(path.read_text())
     groups = data.get("groups", {})
+    reasons = data.get("reasons", {})
     faults = []
     for item in data.get("fault", []):
+        why = item.get("why_not_run", "")
+        if why.startswith("@"):
+            if why[1:] not in reasons:
+                raise FaultError(f"fault {item['id']}: unknown reason {why}")
+            why = reasons[why[1:]]
+        if bool(item.get("fix_runs")) == bool(why):
+            raise FaultError(f"fault {item['id']}: say either fix_runs = true or why_not_run (why its fix is no command)")
         faults.append(Fault(item["id"], item["title"], item["apply"], tuple(expand(item["fails"], groups)),
-                            item["fix"], item["remedy"], item.get("profile", "lab"), item.get("generate", "")))
+                            item["fix"], item["remedy"], item.get("profile", "lab"), fix_runs=bool(item.get("fix_runs")),
+                            why_not_run=why, generate=item.get("generate", "")))
     ids = [f.id for f in faults]
     if len(set(ids)) != len(ids):
         raise FaultError("duplicate fault ids in the catalogue")

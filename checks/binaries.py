@@ -24,8 +24,11 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
         shown = f"it does not run (exit {ev.rc})"
     else:
         shown = found or "no version in its output"
+    fix = f"install -o root -g root -m {member.modes.binary:o} {name} {path}   # the release downloaded for the step"
+    if ev.rc == 126:  # it is there but may not be run: its mode is what is wrong
+        shown += ": permission denied"
+        fix = f"chmod {member.modes.binary:o} {path}"
     return Result(
         f"{path} reports {'version ' + expected if expected else 'its version'}", ok, want, shown, [ev],
-        f"install -o root -g root -m {member.modes.binary:o} {name} {path}   # the release downloaded for the step",
-        TUTORIAL_URL + "#install-the-etcd-binaries",
+        fix, TUTORIAL_URL + "#install-the-etcd-binaries",
     )

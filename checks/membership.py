@@ -207,8 +207,12 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
         return Result(what, False, want, why, evidence, f"systemctl restart {member.service}", SEE)
     ok = bool(installed) and st.version == installed and (expected is None or installed == expected)
     found = f"running {st.version}, installed {installed or '(unknown)'}"
-    fix = f"systemctl restart {member.service}" if installed and st.version != installed else (
-        f"install etcd {expected} to {member.etcd_path} and restart {member.service}")
+    if installed and st.version != installed:
+        fix = f"systemctl restart {member.service}"
+    elif binary.rc == 126:  # the installed binary may not be run: its mode is what is wrong
+        fix = f"chmod {member.modes.binary:o} {member.etcd_path}"
+    else:
+        fix = f"install etcd {expected or '(the release of the step)'} to {member.etcd_path} and restart {member.service}"
     return Result(what, ok, want, found, evidence, fix, SEE)
 
 

@@ -118,6 +118,8 @@ def verify(remote: Remote, member: Member) -> Result:
     if any(w in ln for ln in own for w in ("Unknown key", "Unknown lvalue", "Missing '='")):
         fix = ("the ExecStart= lines do not continue: each must end in one bare backslash (a quoted heredoc "
                "<<'EOF' or \\\\ in it writes two, and a blank after it ends the line); " + fix)
+    elif any("is not executable" in ln for ln in own):
+        fix = f"chmod {member.modes.binary:o} {member.etcd_path}"
     elif any("world-writable" in ln or "world-inaccessible" in ln for ln in own):
         fix = f"chmod {member.modes.unit:o} {member.unit_path} && systemctl daemon-reload"
     return Result(

@@ -56,9 +56,15 @@ def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tm
     before = {n: snapshot(h) for n, h in three_hosts.items()}
     start = time.monotonic()
     rc, results, output = run_features(tmp_path, "--hosts=server,node-0,node-1", f"--ssh-config={SSH_CONFIG}",
-                                       *workers)
+                                       f"--etcd-report={tmp_path / 'index.html'}", *workers)
     elapsed = time.monotonic() - start
     assert rc == 1
+    # the class view: failing hosts first in the host table, each with its first failure, then the passing one
+    page = (tmp_path / "index.html").read_text()
+    table = page[page.index('<table class="hosts">'):page.index("</table>")]
+    order = [table.index(f'href="#host-{h}"') for h in ("node-0", "node-1", "server")]
+    assert order == sorted(order)
+    assert "[dir.data] the data directory /var/lib/etcd" in table and "[host.preflight]" in table
     server, node0, node1 = (by_host(results, h) for h in HOSTS)
     # the correct host passes everything an audit runs
     per_host = collected("--hosts=server", f"--ssh-config={SSH_CONFIG}")

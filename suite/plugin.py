@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -114,10 +112,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if opt.machines:
             names = _targets_from_machines(config)
         if getattr(opt, "ansible_inventory", None):
-            # testinfra runs ansible-inventory: the one installed beside this Python
-            os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-            if not opt.hosts:
-                opt.hosts = "ansible://all"
+            # the inventory's hosts, reached over the suite's own SSH backend (an SSH config made from it)
+            from suite.inventory import InventoryError, to_ssh_config
+
+            try:
+                hosts, opt.ssh_config = to_ssh_config(opt.ansible_inventory, opt.hosts, opt.ssh_config)
+            except InventoryError as exc:
+                raise pytest.UsageError(f"--ansible-inventory: {exc}") from None
+            opt.hosts, opt.ansible_inventory = ",".join(hosts), None
         if opt.hosts is None:
             mode = LAB
             if _runs_features(config):

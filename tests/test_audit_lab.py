@@ -168,3 +168,18 @@ def test_an_ansible_inventory_is_a_target(three_hosts, tmp_path):
                                        f"--ssh-config={SSH_CONFIG}")
     assert rc == 0, output[-2000:]
     assert len(results) == collected("--hosts=server", f"--ssh-config={SSH_CONFIG}") and "server: PASS" in output
+
+
+def test_an_inventory_host_whose_key_is_unknown_is_one_precondition_line(three_hosts, tmp_path):
+    """The inventory's hosts go through the suite's own SSH backend: an unknown host key is refused in one
+    line, the host's scenarios are skipped (testinfra's ansible backend gave a traceback and 66 failures)."""
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(
+        "[etcd]\nserver ansible_host=10.240.0.10 ansible_user=root "
+        f"ansible_ssh_private_key_file={ROOT / '.lab/id_ed25519'} "
+        "ansible_ssh_common_args='-o UserKnownHostsFile=/dev/null'\n")
+    rc, results, output = run_features(tmp_path, f"--ansible-inventory={inventory}", "--hosts=ansible://etcd")
+    assert rc == 1 and failed(results) == {"test_preflight[paramiko://server]"}, output[-2000:]
+    assert all(s == "skipped" for n, s in results.items() if "preflight" not in n)
+    lines = [ln for ln in output.splitlines() if ln.startswith("precondition failed:")]
+    assert len(lines) == 1 and "unknown host key" in lines[0] and "Traceback" not in output

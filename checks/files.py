@@ -72,8 +72,8 @@ class Runner:
 
     def can(self, st: Stat, bits: int) -> bool:
         """Whether this user may read (4) / enter or run (1) the path, by its owner, group and mode."""
-        if self.root:
-            return True
+        if self.root:  # root reads anything, but runs only what has an execute bit
+            return not (bits & 1 and st.kind == "regular file") or bool(st.mode & 0o111)
         if st.owner == self.user:
             return (st.mode >> 6) & bits == bits
         if st.group == self.group:
@@ -102,7 +102,7 @@ class OwnerRule:
 # what a path of each kind must be: (file type, mode attribute of the model, comparison, owners,
 # what etcd's user needs of it when etcd uses it: 4 read, 1 enter/run, 5 both; 0 nothing)
 RULES: dict[str, tuple[str, str, str, tuple[str, ...], int]] = {
-    "binary": ("regular file", "binary", EXACT, ROOT_OWNED, 1),  # install -m 755: runnable, not writable by others
+    "binary": ("regular file", "binary", STRICTER, ROOT_OWNED, 1),  # install -m 755: runnable, not writable by others
     "data": ("directory", "data_dir", EXACT, ROOT_OWNED + (RUNNER,), 7),  # chmod 700: etcd refuses or warns otherwise
     "configuration": ("directory", "config_dir", STRICTER, ROOT_OWNED + (RUNNER,), 1),
     "unit": ("regular file", "unit", STRICTER, ROOT_OWNED, 0),  # whoever can write it runs commands as root
@@ -132,8 +132,11 @@ class PathSpec:
         if not self.owner.holds(st.owner, st.group):
             return f"owner {st.owner}:{st.group}"
         runner = self.owner.runner
-        if self.needs and not runner.can(st, self.needs if self.needs != 7 else 7):
-            return f"etcd runs as {runner.user}, who cannot {'read' if self.needs == 4 else 'use'} it"
+        if self.needs and not runner.can(st, self.needs):
+            verb = {4: "read", 1: "run" if st.kind == "regular file" else "enter"}.get(self.needs, "use")
+            if runner.root:
+                return f"etcd runs as root, who cannot {verb} it: no execute bit"
+            return f"etcd runs as {runner.user}, who cannot {verb} it"
         return ""
 
     def judge(self, st: Stat | None) -> bool:
@@ -169,12 +172,13 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
     ev, st = stat(remote, expectation.path)
     e = expectation
     problem = e.problem(st)
-    found = describe(st) + (f" ({problem})" if problem and st is not None and problem.startswith("etcd") else "")
+    usable = " cannot " in problem
+    found = describe(st) + (f" ({problem})" if usable and st is not None else "")
     fix = e.fix
     if st is not None and st.kind == e.kind:  # it is there: fix only what is wrong, with a command that runs as is
-        if problem.startswith("mode"):
+        if problem.startswith("mode") or (usable and st.owner == e.owner_fix.split(":")[0]):
             fix = f"chmod {e.mode.mode:o} {e.path}"
-        elif problem.startswith(("owner", "etcd runs as")):
+        elif problem.startswith("owner") or usable:
             fix = f"chown {e.owner_fix} {e.path}"
     return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see)
 

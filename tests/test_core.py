@@ -95,3 +95,14 @@ def test_etcds_own_user_may_own_what_it_uses_and_must_be_able_to_use_it():
     assert key.problem(Stat("regular file", 0o600, "nobody", "nogroup")) == "owner nobody:nogroup"
     assert key.problem(Stat("regular file", 0o640, "root", "etcd")) == "mode 0640"
     assert Runner().can(Stat("directory", 0o000, "x", "y"), 7)
+
+
+def test_a_binary_may_be_stricter_but_must_stay_runnable():
+    from checks.files import RULES, ModeRule, OwnerRule, PathSpec, Stat
+
+    kind, _, compare, owners, needs = RULES["binary"]
+    etcd = PathSpec("e", "/usr/local/bin/etcd", kind, ModeRule(0o755, compare), OwnerRule(owners), "fix", needs=needs)
+    assert etcd.judge(Stat("regular file", 0o700, "root", "root"))  # install -m 700: stricter, still runs
+    assert etcd.problem(Stat("regular file", 0o644, "root", "root")) == \
+        "etcd runs as root, who cannot run it: no execute bit"
+    assert etcd.problem(Stat("regular file", 0o775, "root", "root")) == "mode 0775"

@@ -35,7 +35,7 @@ def test_features_pass_on_the_lab(tmp_path, source, release):
     assert len(results) == collected() and not failed(results)
     assert results["test_the_running_etcd_is_the_installed_version[paramiko://server]"] == "passed"
     assert ensure(source, binaries).version().startswith(release)
-    assert f"etcd {ensure(source, binaries).version()})" in output
+    assert f"etcd {ensure(source, binaries).version()}, as root)" in output
 
 
 def test_first_bootstrap_changes_and_second_changes_nothing(bootstrapped):

@@ -53,23 +53,12 @@ demo: setup
 unit: venv
 	$(PY) -m pytest tests/ -m "not lab" --junitxml=reports/unit-junit.xml $(PYTEST_ARGS)
 
-# The lab's own tests run first (they shut the whole lab down); then the production cluster's tests, on lab
-# hosts of their own (etcd-0..2), run beside the others in a second process (their output follows the
-# first's). Addresses are given out before, once, so the two never pick the same free one.
-LAB_HOSTS := server node-0 node-1 etcd-0 etcd-1 etcd-2 controller-0 controller-1 controller-2
 test: setup
 	@mkdir -p reports
-	$(PY) -m pytest tests/test_lab.py --junitxml=reports/tests-lab-junit.xml $(PYTEST_ARGS) ; rc1=$$?; \
-	$(PY) -m provision.lab allocate $(LAB_HOSTS) >/dev/null; \
-	( $(PY) -m pytest tests/test_production_lab.py --junitxml=reports/tests-production-junit.xml $(PYTEST_ARGS) \
-	   > reports/tests-production.log 2>&1; echo $$? > reports/tests-production.rc ) & \
-	$(PY) -m pytest tests/ --ignore=tests/test_lab.py --ignore=tests/test_production_lab.py \
-	   --junitxml=reports/tests-junit.xml $(PYTEST_ARGS) ; rc=$$?; \
-	wait; echo "== tests/test_production_lab.py (ran beside the others)"; cat reports/tests-production.log; \
-	rc3=$$(cat reports/tests-production.rc); \
+	$(PY) -m pytest tests/ --junitxml=reports/tests-junit.xml $(PYTEST_ARGS) ; rc=$$?; \
 	$(PY) -m pytest features/ $(PYTEST_ARGS) ; rc2=$$?; \
 	$(PY) -m provision.lab down ; \
-	exit $$(( rc1 || rc || rc2 || rc3 ))
+	exit $$(( rc || rc2 ))
 
 down:
 	$(PY) -m provision.lab down

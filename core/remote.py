@@ -99,11 +99,17 @@ class Remote:
                                              "use --hosts with SSH (paramiko), the default"))
         transport = client.get_transport()
         if transport is None or not transport.is_active():
-            del backend.client  # testinfra caches the client: drop it to reconnect
-        try:
-            return backend.client.open_sftp()
-        except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise PreconditionFailure(connection_result(self.host, exc)) from None
+            backend.__dict__.pop("client", None)  # testinfra caches the client: drop it to reconnect
+        for attempt in (1, 2):
+            try:
+                return backend.client.open_sftp()
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                # a connection made before the host was reset or rebooted may look alive until it is used:
+                # reconnect once; a host that refuses a fresh connection too is reported
+                backend.__dict__.pop("client", None)
+                if attempt == 2:
+                    raise PreconditionFailure(connection_result(self.host, exc)) from None
+        raise AssertionError("unreachable")
 
     def read(self, path: str, timeout: int | None = None) -> Evidence:
         return self.look("cat -- %s", path, timeout=timeout)

@@ -564,6 +564,15 @@ class Lab:
         self.write_client_files()
         with ThreadPoolExecutor(max_workers=max(1, len(started))) as pool:
             results = dict(zip(started, pool.map(self._ready_or_error, started)))
+        again = [n for n, r in results.items() if isinstance(r, LabError) and self.is_running(n)]
+        for name in again:  # a boot that never finished (seen now and then): one more boot, then it is reported
+            say(f"lab: {name} did not finish booting ({str(results[name]).split(';')[0]}); booting it once more")
+            self._stop(name)
+            self._prepare(name, image, client_pub)
+            self._start(name)
+        if again:
+            with ThreadPoolExecutor(max_workers=len(again)) as pool:
+                results.update(zip(again, pool.map(self._ready_or_error, again)))
         errors = [r for r in results.values() if isinstance(r, LabError)]
         for name, r in results.items():
             if not isinstance(r, LabError):

@@ -14,18 +14,22 @@ SEE = "https://etcd.io/docs/v3.5/op-guide/security/"
 
 
 def all_started(remote: Remote, member: Member) -> Result:
+    """etcdctl calls a member "started" once it has a name, which the members of a new cluster get from
+    --initial-cluster before they ever run; one that has run has also published its client URLs."""
     want = sorted(parse_initial_cluster(member.initial_cluster))
     ev = etcdctl(remote, member, "member list -w json", endpoints=member.cluster_endpoints)
     try:
         members = members_json(ev.stdout) if ev.ok else []
     except ParseError:
         members = []
-    started = sorted(m.name for m in members if m.status == "started")
+    started = sorted(m.name for m in members if m.status == "started" and m.client_urls)
+    silent = sorted(m.name for m in members if m.status == "started" and not m.client_urls)
     learners = [m.name for m in members if m.is_learner]
     ok = started == want and len(members) == len(want) and not learners
-    found = f"started: {', '.join(started) or 'none'}" + (f"; learners: {', '.join(learners)}" if learners else "")
+    found = (f"started: {', '.join(started) or 'none'}" + (f"; learners: {', '.join(learners)}" if learners else "")
+             + (f"; never published client URLs (never joined): {', '.join(silent)}" if silent else ""))
     return Result(f"every member ({', '.join(want)}) is started and votes", ok, f"started: {', '.join(want)}", found,
-                  [ev], f"start etcd on every member together: systemctl start {member.service}", SEE)
+                  [ev], f"systemctl start {member.service}   # on every member, at about the same time", SEE)
 
 
 def one_leader(remote: Remote, member: Member) -> Result:
@@ -54,8 +58,12 @@ def cluster_healthy(remote: Remote, member: Member) -> Result:
         health = []
     ok = ev.ok and len(health) == member.cluster_size and all(h.healthy for h in health)
     found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'}" for h in health) or f"exit {ev.rc}"
-    return Result("every member is healthy", ok, f"{member.cluster_size} healthy endpoints", found, [ev],
-                  f"systemctl status {member.service} on the unhealthy members", SEE)
+    fix = f"systemctl status {member.service} --no-pager   # on the unhealthy members"
+    if not ok:
+        from checks.service import with_cause
+
+        fix = with_cause(remote, member, fix)
+    return Result("every member is healthy", ok, f"{member.cluster_size} healthy endpoints", found, [ev], fix, SEE)
 
 
 def plain_http_refused(remote: Remote, member: Member) -> Result:
@@ -76,6 +84,9 @@ def no_cert_refused(remote: Remote, member: Member) -> Result:
     ok = member.tls and answers(with_cert) and not answers(without)
     found = (f"with a certificate: {'answered' if answers(with_cert) else 'no answer'}; "
              f"without: {'answered' if answers(without) else 'refused'}")
+    fix = f"set --client-cert-auth and --trusted-ca-file in {member.unit_path}"
+    if member.tls and not answers(with_cert):  # nothing to compare: the member's other failures say why
+        fix = (f"systemctl status {member.service} --no-pager   # etcd does not answer even with etcdctl's "
+               "certificate: whether it refuses clients without one cannot be told until it does")
     return Result("a client without a certificate is refused", ok,
-                  "with a certificate: answered; without: refused", found, [with_cert, without],
-                  f"set --client-cert-auth and --trusted-ca-file in {member.unit_path}", SEE)
+                  "with a certificate: answered; without: refused", found, [with_cert, without], fix, SEE)

@@ -175,12 +175,12 @@ def leader(remote: Remote, member: Member) -> Result:
         if st is None:
             return Result(what, False, "a leader ID", why, evidence, f"systemctl status {member.service}", SEE)
         return Result(what, bool(st.leader), "a leader ID", st.leader or "no leader", evidence,
-                      f"a quorum of members must run: systemctl status {member.service} on every member", SEE)
+                      f"systemctl status {member.service} --no-pager   # on every member: a quorum of members must run", SEE)
     what = "the member is the leader"
     if st is None:
         return Result(what, False, "IS LEADER true", why, evidence, f"systemctl status {member.service}", SEE)
     return Result(what, st.is_leader, "IS LEADER true", f"IS LEADER {str(st.is_leader).lower()}", evidence,
-                  f"a single member leads itself: journalctl -u {member.service} -n 50 --no-pager", SEE)
+                  f"journalctl -u {member.service} -n 50 --no-pager   # a single member leads itself", SEE)
 
 
 def no_errors(remote: Remote, member: Member) -> Result:
@@ -225,8 +225,12 @@ def healthy(remote: Remote, member: Member) -> Result:
         health, ev.note = [], f"cannot read the output: {exc}"
     ok = ev.ok and len(health) == 1 and health[0].healthy
     found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'} ({h.detail})" for h in health)
-    return Result(what, ok, "healthy: committed a proposal", found or f"no answer (exit {ev.rc})", [ev],
-                  f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50", SEE)
+    fix = f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50"
+    if not ok:
+        from checks.service import with_cause
+
+        fix = with_cause(remote, member, fix)
+    return Result(what, ok, "healthy: committed a proposal", found or f"no answer (exit {ev.rc})", [ev], fix, SEE)
 
 
 def round_trip(remote: Remote, member: Member) -> Result:

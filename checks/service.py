@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from core.etcdctl import shell_prefix
 from core.evidence import Evidence, Result
 from core.remote import Remote
@@ -11,7 +13,7 @@ from core.model import TUTORIAL_URL, Member
 SEE = TUTORIAL_URL + "#start-the-etcd-server"
 
 
-def journal(remote: Remote, member: Member, lines: int = 15) -> Evidence:
+def journal(remote: Remote, member: Member, lines: int = 40) -> Evidence:
     return remote.look("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
 
 
@@ -24,65 +26,100 @@ def enabled(remote: Remote, member: Member) -> Result:
     )
 
 
-# What etcd or systemd print for the mistakes students meet most → what it means and what to do. Checked in
-# order against the service's journal; {placeholders} come from the desired state.
-KNOWN_CAUSES: tuple[tuple[str, str], ...] = (
+# What etcd or systemd print for the mistakes students meet most → what it means, and the command that repairs it
+# on this member when one can ("" when the repair is an edit or is done elsewhere). Checked in order against the
+# service's journal; {placeholders} come from the desired state.
+KNOWN_CAUSES: tuple[tuple[str, str, str], ...] = (
     ("has already been bootstrapped",
      "the cluster knows {name} but its data is gone: on a healthy member, {ctl} member remove <ID of {name}> && "
      "{ctl} member add {name} --peer-urls={initial_advertise_peer_urls}; then set --initial-cluster-state existing "
-     "in {unit_path}, empty {data_dir}, systemctl daemon-reload && systemctl start {service}"),
+     "in {unit_path}, empty {data_dir}, systemctl daemon-reload && systemctl start {service}", ""),
     ("couldn't find local name",
-     "--name {name} must be one of the names in --initial-cluster ({initial_cluster})"),
+     "--name {name} must be one of the names in --initial-cluster ({initial_cluster})", ""),
     ("address already in use",
-     "another process holds etcd's port: ss -tlnp, stop it, then systemctl restart {service}"),
+     "another process holds etcd's port: ss -tlnp, stop it, then systemctl restart {service}", ""),
     ("cannot assign requested address",
      "a listen URL names an address this host does not have (a wrong INTERNAL_IP?): ip -4 addr shows the host's "
      "own; set it in --listen-peer-urls / --listen-client-urls of {unit_path} on this member, then "
-     "systemctl daemon-reload && systemctl restart {service}"),
+     "systemctl daemon-reload && systemctl restart {service}", ""),
     ("cluster ID mismatch",
      "this member's data belongs to another cluster (another --initial-cluster-token, or data kept from an "
-     "earlier try): on this member, systemctl stop {service} && mv {data_dir} {data_dir}.old && mkdir -m 700 "
-     "{data_dir} && systemctl start {service}, with the same --initial-cluster-token on every member"),
+     "earlier try): with the same --initial-cluster-token on every member, move this member's data aside and "
+     "start it again, on this member:",
+     "systemctl stop {service} && mv {data_dir} {data_dir}.old && mkdir -m 700 {data_dir} && systemctl start {service}"),
     ("exec format error",
      "{etcd_path} is built for another architecture (status=203/EXEC): install the release for this host's "
-     "(uname -m) architecture, e.g. etcd-vX-linux-amd64 on x86_64, then systemctl restart {service}"),
+     "(uname -m) architecture, e.g. etcd-vX-linux-amd64 on x86_64, then systemctl restart {service}", ""),
     ("certificate has expired or is not yet valid",
      "a certificate has expired or is not valid yet (check the clock: timedatectl): issue it again and copy it to "
-     "{config_dir}/ on the member that presents it, then systemctl restart {service}"),
+     "{config_dir}/ on the member that presents it, then systemctl restart {service}", ""),
     ("incompatible key usage",
      "a certificate lacks the extended key usage TLS asks of it: issue the member's certificate with both "
-     "serverAuth and clientAuth (peers are clients of each other), copy it to {config_dir}/, restart {service}"),
+     "serverAuth and clientAuth (peers are clients of each other), copy it to {config_dir}/, restart {service}", ""),
     ("bad certificate",
      "a peer refused this member's certificate (signed by another CA, or without the peer's address): issue it "
-     "from the CA every member trusts and copy the same CA to every member's {config_dir}/"),
+     "from the CA every member trusts and copy the same CA to every member's {config_dir}/", ""),
     ("certificate signed by unknown authority",
      "this member does not trust the CA that signed a peer's certificate: copy the same CA to every member's "
-     "{config_dir}/ and restart {service} on each"),
+     "{config_dir}/ and restart {service} on each", ""),
     ("cannot fetch cluster info from peer urls",
      "--initial-cluster-state existing joins a running cluster: for a new cluster set --initial-cluster-state new "
-     "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}"),
+     "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
     ("is not a valid flag",
      "etcd was given an argument it does not know: in {unit_path} each ExecStart= line must end in one bare "
-     "backslash (a quoted heredoc <<'EOF' writes two); then systemctl daemon-reload && systemctl restart {service}"),
+     "backslash (a quoted heredoc <<'EOF' writes two); then systemctl daemon-reload && systemctl restart {service}",
+     ""),
+    ("i/o timeout",
+     "the member's packets to its peers go unanswered on the peer port (a firewall drops them?): from each member, "
+     "timeout 3 bash -c '</dev/tcp/<peer address>/{peer_port}' must connect; allow tcp {peer_port} between the "
+     "members (nft list ruleset, iptables -S, the cloud's firewall rules)", ""),
+    ("connection refused",
+     "the member's peers do not listen on the peer port {peer_port}: etcd is not started there. A new cluster waits "
+     "for a quorum (Type=notify): start etcd on every member, at about the same time", ""),
     ("publish error",
      "the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
-     "the same time and check that each reaches the others on the peer port {peer_port}"),
+     "the same time and check that each reaches the others on the peer port {peer_port}", ""),
     ("waiting for quorum",
      "the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
-     "the same time and check that each reaches the others on the peer port {peer_port}"),
+     "the same time and check that each reaches the others on the peer port {peer_port}", ""),
 )
 
 
-def known_cause(journal_text: str, member: Member) -> str:
-    """The fix for a failure etcd or systemd states in the journal, for the messages students meet most."""
-    for pattern, cause in KNOWN_CAUSES:
+MISMATCH = re.compile(r"cluster ID mismatch: peer\[([0-9a-f]+)\]=([0-9a-f]+), local=([0-9a-f]+)")
+
+
+def odd_peers(journal_text: str, member: Member) -> list[str]:
+    """The member IDs of the peers whose cluster ID differs from this member's, when they are fewer than all
+    its peers: then those peers hold another cluster's data, not this member ([] when it is this member's)."""
+    peers = sorted({m.group(1) for m in MISMATCH.finditer(journal_text)})
+    return peers if peers and len(peers) < member.cluster_size - 1 else []
+
+
+def known_cause(journal_text: str, member: Member) -> tuple[str, str]:
+    """(what it means, the command that repairs it here or "") for a failure etcd or systemd states in the
+    journal, for the messages students meet most; ("", "") for any other."""
+    others = odd_peers(journal_text, member)
+    if others:  # both sides log the mismatch: the odd one out is the member whose cluster ID its peers do not share
+        ids = ", ".join(others)
+        return (f"the member with ID {ids} holds another cluster's data (another --initial-cluster-token, or data kept "
+                f"from an earlier try), not this one: on that member (etcdctl member list -w table shows its peer URL), "
+                f"systemctl stop {member.service} && mv {member.data_dir} {member.data_dir}.old && mkdir -m 700 "
+                f"{member.data_dir} && systemctl start {member.service}; nothing to do here", "")
+    for pattern, why, command in KNOWN_CAUSES:
         if pattern.lower() in journal_text.lower():
             values = {"ctl": shell_prefix(member), "peer_port": str(member.peer_port)}
             values.update({k: str(getattr(member, k)) for k in (
                 "name", "initial_advertise_peer_urls", "unit_path", "data_dir", "service", "initial_cluster",
                 "etcd_path", "config_dir")})
-            return cause.format(**values)
-    return ""
+            return why.format(**values), command.format(**values)
+    return "", ""
+
+
+def with_cause(remote: Remote, member: Member, fix: str) -> str:
+    """``fix`` led by what the journal says went wrong, when it is a failure students meet (a shell comment, and
+    the command that repairs it in place of ``fix`` when there is one)."""
+    why, command = known_cause(journal(remote, member).stdout, member)
+    return f"# {why}\n{command or fix}" if why else fix
 
 
 def running(remote: Remote, member: Member) -> Result:
@@ -91,9 +128,8 @@ def running(remote: Remote, member: Member) -> Result:
     ok = state == ("loaded", "active", "running")
     evidence = [ev] if ok else [ev, journal(remote, member)]
     fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
-    cause = "" if ok else known_cause(evidence[-1].stdout, member)
-    if cause:
-        fix = f"{cause}\n{fix}"
+    if not ok:  # the meaning as a shell comment: the printed lines stay safe to paste
+        fix = with_cause(remote, member, fix)
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(

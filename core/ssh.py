@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import time
 from typing import Any
 
 import paramiko
@@ -19,6 +20,7 @@ import testinfra.backend
 from testinfra.backend.paramiko import ParamikoBackend
 
 COMMAND_TIMEOUT = 300  # seconds without any output before the local side gives up on a channel
+SESSION_RETRIES = 600  # a session refused for sshd's MaxSessions is asked again every 0.1 s, for up to a minute
 CONNECT_BUDGET = 10.0  # seconds for TCP connect, SSH banner, key exchange and authentication together
 
 
@@ -113,7 +115,16 @@ class CheckedParamikoBackend(ParamikoBackend):
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
         transport = self.client.get_transport()
         assert transport is not None
-        chan = transport.open_session(timeout=self.timeout)
+        for attempt in range(SESSION_RETRIES):
+            try:
+                chan = transport.open_session(timeout=self.timeout)
+                break
+            except paramiko.ChannelException:
+                # sshd refuses more sessions at once than its MaxSessions (10 unless set lower): one of
+                # this connection's other sessions ends soon, then a session is granted
+                if attempt == SESSION_RETRIES - 1:
+                    raise
+                time.sleep(0.1)
         chan.settimeout(COMMAND_TIMEOUT)
         if self.get_pty:
             chan.get_pty()

@@ -37,7 +37,7 @@ from core.model import DNS_LABEL
 RECIPE_VERSION = 3  # bump when the customisation below changes
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps",
-    "psmisc", "curl", "openssl", "sudo", "less", "tree",
+    "psmisc", "curl", "openssl", "sudo", "less", "tree", "nftables",
 )
 MASKED_UNITS = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
 REBOOT_EXIT = 133  # systemd-nspawn's exit status when the container asked for a reboot
@@ -661,8 +661,9 @@ class Lab:
     def reset(self, names: list[str]) -> None:
         names = [check_name(n) for n in names]
         self.preflight()
+        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+            list(pool.map(self._stop, names))
         for name in names:
-            self._stop(name)
             for sub in ("upper", "work"):
                 shutil.rmtree(self.host_dir(name) / sub, ignore_errors=True)
             (self.host_dir(name) / "console.log").unlink(missing_ok=True)

@@ -4,8 +4,9 @@ Auditing hosts one after another spends most of its time waiting for each host's
 process audits several hosts, the read-only checks below are run once per host, the hosts in parallel
 threads (one SSH connection each, as always); what they read stays in the host's :class:`Remote` cache,
 so the scenarios that follow judge from it instead of waiting again. Nothing here may change a host: the
-remote refuses ``run`` meanwhile. (Within one host the commands stay one after another: several sessions
-at once on one connection measured no faster on a 2-core machine, see bench/audit.py.)
+remote refuses ``run`` meanwhile. Within one host the quick commands go one after another (several sessions
+at once on one connection measured no faster on a 2-core machine, see bench/audit.py), beside the etcdctl
+requests, which go at once: on a member without a leader each of them waits for its whole timeout.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from checks import binaries, files, membership, network, service, unit
+from checks import binaries, cluster, files, membership, network, service, unit
 from core.model import Member
 from core.remote import ReadOnlyError, Remote
 
 MAX_THREADS = 16  # hosts at once
+ETCDCTL_THREADS = 8  # etcdctl requests at once on one host (sshd allows 10 sessions per connection by default)
 
 
 def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
@@ -33,9 +35,21 @@ def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
     out += [lambda: unit.current(r, m), lambda: unit.verify(r, m), lambda: unit.no_unexpected_flags(r, m),
             lambda: unit.setting(r, m, "RestartSec"), lambda: unit.setting(r, m, "WantedBy"),
             lambda: service.enabled(r, m), lambda: service.running(r, m), lambda: network.listens_nowhere_else(r, m)]
+    return out
+
+
+def etcdctl_probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
+    """The read-only checks that ask etcd itself (each may wait for etcdctl's timeout)."""
+    r, m = remote, member
+    # those that send two requests one after the other first: they start while the threads are free
+    out: list[Callable[[], object]] = [lambda: membership.leader(r, m)]
+    if m.tls:
+        out += [lambda: cluster.no_cert_refused(r, m), lambda: cluster.plain_http_refused(r, m)]
     out += [lambda f=fmt: membership.list_members(r, m, f) for fmt in membership.FORMAT_ARGS]
-    out += [lambda: membership.leader(r, m), lambda: membership.healthy(r, m), lambda: membership.hostname_matches(r, m),
-            lambda: membership.version_matches(r, m)]
+    out += [lambda: membership.healthy(r, m)]
+    if m.cluster_size > 1:  # the cluster seen from this member
+        out += [lambda: cluster.all_started(r, m), lambda: cluster.one_leader(r, m), lambda: cluster.cluster_healthy(r, m)]
+    out += [lambda: membership.hostname_matches(r, m), lambda: membership.version_matches(r, m)]
     return out
 
 
@@ -53,9 +67,12 @@ def gather(remote: Remote, member: Member) -> int:
         except Exception:  # noqa: BLE001 - the scenario that needs it reports it, in its own place
             pass
 
-    with remote.read_only():
+    with remote.read_only(), ThreadPoolExecutor(max_workers=ETCDCTL_THREADS) as pool:
+        asked = [pool.submit(attempt, p) for p in etcdctl_probes(remote, member)]
         for probe in probes(remote, member):
             attempt(probe)
+        for one in asked:
+            one.result()
     return len(remote.history) - sent
 
 

@@ -119,6 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 hosts, opt.ssh_config = to_ssh_config(opt.ansible_inventory, opt.hosts, opt.ssh_config)
             except InventoryError as exc:
                 raise pytest.UsageError(f"--ansible-inventory: {exc}") from None
+            made = Path(opt.ssh_config)
+            config.add_cleanup(lambda: made.unlink(missing_ok=True))  # the run's own file, gone when it ends
             opt.hosts, opt.ansible_inventory = ",".join(hosts), None
         if opt.hosts is None:
             mode = LAB

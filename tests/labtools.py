@@ -29,10 +29,16 @@ class Results(dict):
         super().__init__()
         self.checks: dict[str, list[str]] = {}  # test name → the check ids its scenario runs
         self.failed_check: dict[str, str] = {}  # test name → the check that failed in it
+        self.failure_text: dict[str, str] = {}  # test name → its failure (headline and details)
 
     def failed_checks(self, host: str = "server") -> set[str]:
         """The ids of the checks that failed on one host (a failed test without an id counts by its name)."""
         return {self.failed_check.get(n) or n for n in failed(self) if f"://{host}" in n}
+
+    def fix_lines(self, host: str = "server") -> list[str]:
+        """The remediation lines of one host's failures."""
+        return [ln.strip() for n, text in self.failure_text.items() if f"://{host}" in n
+                for ln in text.splitlines() if ln.strip().startswith("fix:") or "(fix: " in ln]
 
     def checks_with(self, status: str, host: str = "server") -> set[str]:
         return {cid for n, s in self.items() if s == status and f"://{host}" in n for cid in self.checks.get(n, [])}
@@ -63,6 +69,8 @@ def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[in
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 status = {"failure": "failed"}.get(child.tag, child.tag)
+            if child.tag in ("failure", "error"):
+                results.failure_text[name] = (child.get("message") or "") + "\n" + (child.text or "")
         if status == "passed" and any(k == "known_deviation" for k, _ in props):
             status = "deviation"  # a known deviation of the tutorial, reported not failed
         results[name] = status
@@ -109,12 +117,14 @@ def failed(results: dict[str, str]) -> set[str]:
     return {name for name, status in results.items() if status in ("failed", "error")}
 
 
-def bootstrap_server():
-    """``server`` fresh from a reset, bootstrapped with Debian's etcd; a connection the checks use too."""
-    Lab().reset(["server"])
+def bootstrap_server(name: str = "server", reset: bool = True):
+    """A lab host (``server``) fresh from a reset, bootstrapped with Debian's etcd as the tutorial's member
+    named after the host; a connection the checks use too."""
+    if reset:
+        Lab().reset([name])
     ssh.install()
-    host = testinfra.get_host("paramiko://server", ssh_config=SSH_CONFIG)
-    member = Member()
+    host = testinfra.get_host(f"paramiko://{name}", ssh_config=SSH_CONFIG)
+    member = Member() if name == "server" else Member(name=name)
     boot = Bootstrap(Remote(host), member, ensure("debian"), certs.ensure(member))
     first = boot.run()
     return host, member, first

@@ -160,6 +160,10 @@ def test_a_sudo_user_without_root_login_can_audit(three_hosts, tmp_path):
 
 
 def test_an_ansible_inventory_is_a_target(three_hosts, tmp_path):
+    import glob
+    import tempfile
+
+    made_before = set(glob.glob(f"{tempfile.gettempdir()}/kthw-inventory-*"))
     inventory = tmp_path / "inventory.ini"
     inventory.write_text(
         "[etcd]\nserver ansible_host=10.240.0.10 ansible_user=root ansible_connection=paramiko_ssh "
@@ -168,6 +172,7 @@ def test_an_ansible_inventory_is_a_target(three_hosts, tmp_path):
                                        f"--ssh-config={SSH_CONFIG}")
     assert rc == 0, output[-2000:]
     assert len(results) == collected("--hosts=server", f"--ssh-config={SSH_CONFIG}") and "server: PASS" in output
+    assert set(glob.glob(f"{tempfile.gettempdir()}/kthw-inventory-*")) == made_before  # its SSH config is removed
 
 
 def test_an_inventory_host_whose_key_is_unknown_is_one_precondition_line(three_hosts, tmp_path):

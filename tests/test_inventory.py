@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from suite.inventory import InventoryError, hosts_of, ssh_block, to_ssh_config
@@ -29,10 +31,11 @@ def test_an_inventory_becomes_ssh_config_blocks(tmp_path):
     assert ("Host server\n  HostName 10.240.0.10\n  User student\n  Port 2222\n  IdentityFile /k/id\n"
             "  UserKnownHostsFile /k/known_hosts\n  StrictHostKeyChecking accept-new\n") in text
     assert text.rstrip().endswith("ConnectTimeout 5")  # the user's own config still applies after
-    names, _ = to_ssh_config(str(inv), None, str(user_config))
-    assert names == ["server", "node-0"]
-    names, _ = to_ssh_config(str(inv), "ansible://cluster", str(user_config))
-    assert names == ["server", "node-0"]
+    os.unlink(path)
+    for spec in (None, "ansible://cluster"):
+        names, path = to_ssh_config(str(inv), spec, str(user_config))
+        os.unlink(path)
+        assert names == ["server", "node-0"]
 
 
 def test_bad_inventories_and_groups_are_one_line(tmp_path):

@@ -14,7 +14,8 @@ IN_USE = "etcdmain: listen tcp 127.0.0.1:2379: bind: address already in use"
 
 def test_a_wiped_member_is_removed_and_added_again():
     m = production_member("etcd-1", {"etcd-0": "10.240.0.100", "etcd-1": "10.240.0.101", "etcd-2": "10.240.0.102"})
-    fix = known_cause(f"Nov 27 etcd[812]: {ALREADY}\n", m)
+    fix, command = known_cause(f"Nov 27 etcd[812]: {ALREADY}\n", m)
+    assert command == ""  # done on a healthy member, with an ID only the cluster knows
     assert "member remove <ID of etcd-1>" in fix
     assert "member add etcd-1 --peer-urls=https://10.240.0.101:2380" in fix
     assert "--cacert=/etc/etcd/ca.crt" in fix and "--initial-cluster-state existing" in fix
@@ -22,12 +23,13 @@ def test_a_wiped_member_is_removed_and_added_again():
 
 def test_a_name_outside_the_initial_cluster_and_a_taken_port():
     m = Member()
-    assert known_cause(LOCAL_NAME, m) == "--name server must be one of the names in --initial-cluster (server=http://127.0.0.1:2380)"
-    assert known_cause(IN_USE, m).startswith("another process holds etcd's port")
+    assert known_cause(LOCAL_NAME, m) == (
+        "--name server must be one of the names in --initial-cluster (server=http://127.0.0.1:2380)", "")
+    assert known_cause(IN_USE, m)[0].startswith("another process holds etcd's port")
 
 
 def test_an_unknown_journal_gives_no_specific_fix():
-    assert known_cause("etcd[1]: something else entirely", Member()) == ""
+    assert known_cause("etcd[1]: something else entirely", Member()) == ("", "")
 
 
 # what etcd 3.4 / 3.5 and systemd write for the field's other failures (the cause, then words of its fix)
@@ -44,10 +46,44 @@ FIELD = [
     ("etcdmain: cannot fetch cluster info from peer urls: could not retrieve cluster information",
      "--initial-cluster-state new"),
     ("etcdserver: publish error: etcdserver: request timed out", "at the same time"),
+    ('rafthttp: failed to dial 8e9e05c52164694d on stream MsgApp v2 (dial tcp 10.240.0.101:2380: i/o timeout)',
+     "allow tcp 2380 between the members"),
+    ('rafthttp: health check for peer 8e9e05c52164694d could not connect: dial tcp 10.240.0.101:2380: connect: '
+     'connection refused', "start etcd on every member"),
 ]
 
 
 @pytest.mark.parametrize("journal, words", FIELD, ids=[w for _, w in FIELD])
 def test_the_fields_failures_name_their_fix(journal, words):
-    fix = known_cause(f"Nov 30 server etcd[812]: {journal}\n", Member())
+    fix = " ".join(known_cause(f"Nov 30 server etcd[812]: {journal}\n", Member()))
     assert words in fix, fix
+
+
+def test_a_cause_with_a_command_prints_it_on_its_own_line_after_the_meaning_as_a_comment():
+    from checks.service import running
+    from core.evidence import Evidence
+
+    class Stub:  # the remote's answers: systemctl show, then the journal
+        def look(self, cmd, *args):
+            if cmd.startswith("journalctl"):
+                return Evidence("journalctl", 0, "etcd[9]: rafthttp: request cluster ID mismatch (got 1 want 2)\n", "")
+            return Evidence("systemctl show", 0, "LoadState=loaded\nActiveState=activating\nSubState=start\n", "")
+
+    result = running(Stub(), Member())
+    first, second = result.fix.splitlines()
+    assert first.startswith("# this member's data belongs to another cluster")
+    assert second == "systemctl stop etcd && mv /var/lib/etcd /var/lib/etcd.old && mkdir -m 700 /var/lib/etcd && systemctl start etcd"
+
+
+def test_a_cluster_id_mismatch_names_the_member_that_holds_another_clusters_data():
+    cluster = {"etcd-0": "10.240.0.100", "etcd-1": "10.240.0.101", "etcd-2": "10.240.0.102"}
+    # as etcd 3.4 logs it on each side: the odd member sees every peer differ, its peers see only that member
+    odd = ("request sent was ignored (cluster ID mismatch: peer[c5d77a510cb9c722]=dd76358ca0d20df8, local=4d425686c0e4dfa)\n"
+           "request sent was ignored (cluster ID mismatch: peer[6ed9e6c5ede1c411]=dd76358ca0d20df8, local=4d425686c0e4dfa)\n")
+    peer = ("request sent was ignored (cluster ID mismatch: peer[19d276795e9ab2bf]=4d425686c0e4dfa, local=dd76358ca0d20df8)\n"
+            "request cluster ID mismatch (got 4d425686c0e4dfa want dd76358ca0d20df8)\n")
+    why, command = known_cause(odd, production_member("etcd-0", cluster))
+    assert why.startswith("this member's data belongs to another cluster") and "mv /var/lib/etcd" in command
+    why, command = known_cause(peer, production_member("etcd-1", cluster))
+    assert "the member with ID 19d276795e9ab2bf holds another cluster's data" in why and "nothing to do here" in why
+    assert command == ""

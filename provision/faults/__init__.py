@@ -3,6 +3,7 @@
     python -m provision.faults list
     python -m provision.faults apply ID [--host server] [--force]
     python -m provision.faults drill [--host server]     # reset, bootstrap, break in a random way
+    python -m provision.faults drill --profile production  # the same with the cluster etcd-0..2, one member broken
     python -m provision.faults reveal                    # what the drill broke, and the remedy
 """
 
@@ -36,9 +37,17 @@ class Fault:
     fix_runs: bool = False  # the fixes the suite prints are commands: run verbatim, the host passes again
     why_not_run: str = ""  # else: why the fix cannot be a command (the test checks its words instead)
     generate: str = ""  # files made here and uploaded before the script runs (see GENERATORS)
+    # production faults: what is done on each of the member's peers before and after its own script, and
+    # the check ids that then fail on each peer (stated per fault, empty when the peers see nothing wrong)
+    peers_before: str = ""
+    peers_after: str = ""
+    peers_fail: tuple[str, ...] = ()
 
     def script(self, member: Member) -> str:
         return fill(self.apply, member)
+
+    def peer_script(self, when: str, member: Member) -> str:
+        return fill(self.peers_before if when == "before" else self.peers_after, member)
 
     def fix_words(self, member: Member) -> str:
         return fill(self.fix, member)
@@ -96,7 +105,12 @@ def load(path: Path = CATALOGUE) -> list[Fault]:
             raise FaultError(f"fault {item['id']}: say either fix_runs = true or why_not_run (why its fix is no command)")
         faults.append(Fault(item["id"], item["title"], item["apply"], tuple(expand(item["fails"], groups)),
                             item["fix"], item["remedy"], item.get("profile", "lab"), fix_runs=bool(item.get("fix_runs")),
-                            why_not_run=why, generate=item.get("generate", "")))
+                            why_not_run=why, generate=item.get("generate", ""),
+                            peers_before=item.get("peers_before", ""), peers_after=item.get("peers_after", ""),
+                            peers_fail=tuple(expand(item.get("peers_fail", []), groups))))
+        if faults[-1].profile != "production" and (faults[-1].peers_before or faults[-1].peers_after
+                                                   or "peers_fail" in item):
+            raise FaultError(f"fault {item['id']}: only a production fault has peers")
     ids = [f.id for f in faults]
     if len(set(ids)) != len(ids):
         raise FaultError("duplicate fault ids in the catalogue")
@@ -189,8 +203,30 @@ GENERATORS = {
 }
 
 
-def apply(fault: Fault, remote, member: Member) -> Evidence:
-    """Break the host: upload what the fault generates, then run its script as root (bounded in time)."""
+def _on_peers(fault: Fault, when: str, peers: dict) -> None:
+    """Run the fault's script for its peers on each of them at the same time (a member waits for its peers)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(len(peers)) as pool:
+        runs = [pool.submit(r.run, "sh -c %s", fault.peer_script(when, m), timeout=120) for r, m in peers.values()]
+        for run in runs:
+            run.result()
+
+
+def apply(fault: Fault, remote, member: Member, peers: dict | None = None) -> Evidence:
+    """Break the host: upload what the fault generates, then run its script as root (bounded in time).
+    ``peers`` (name → (remote, member)) are the member's peers, for the production faults that act on them too."""
+    if (fault.peers_before or fault.peers_after) and not peers:
+        raise FaultError(f"fault {fault.id} acts on the member's peers too: give them")
+    if fault.peers_before:
+        _on_peers(fault, "before", peers)
+    ev = _apply_member(fault, remote, member)
+    if fault.peers_after:
+        _on_peers(fault, "after", peers)
+    return ev
+
+
+def _apply_member(fault: Fault, remote, member: Member) -> Evidence:
     if fault.generate:
         sftp = remote.sftp()
         try:

@@ -1,4 +1,4 @@
-"""python -m provision.faults list | apply ID [--host H] [--force] | drill [--host H] | reveal"""
+"""python -m provision.faults list | apply ID [--host H] [--force] | drill [--host H | --profile production] | reveal"""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ def connect(name: str, ssh_config: str | None):
     return Remote(testinfra.get_host(f"paramiko://{name}", ssh_config=config))
 
 
-def drill_faults() -> list:
-    """A drill bootstraps the tutorial's single member: only the faults of the lab profile apply to it."""
-    return [f for f in load() if f.profile == "lab"]
+PRODUCTION_HOSTS = ("etcd-0", "etcd-1", "etcd-2")
+
+
+def drill_faults(profile: str = "lab") -> list:
+    """A drill bootstraps the tutorial's single member (lab) or the three-member TLS cluster (production):
+    only the faults of that profile apply."""
+    return [f for f in load() if f.profile == profile]
 
 
 def lab_host(name: str) -> bool:
@@ -45,6 +49,31 @@ def bootstrap(remote, member) -> None:
     Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
 
 
+def bootstrap_cluster(names: tuple[str, ...]) -> dict:
+    """The production cluster carried out on the lab hosts ``names``: each member installed, then all started
+    at once (a new cluster forms only with a quorum). {host: (remote, member)}."""
+    from core.wait import wait_for
+    from provision import certs
+    from provision.binaries import ensure
+    from provision.bootstrap import Bootstrap
+    from provision.lab import Lab
+    from provision.profiles import production_member
+
+    cluster = {n: a for n, a in Lab().addresses().items() if n in names}
+    members = {n: (connect(n, None), production_member(n, cluster)) for n in names}
+    binaries = ensure("debian")
+    for n, (remote, member) in members.items():
+        Bootstrap(remote, member, binaries, certs.ensure_production(member, cluster[n])).run(start=False)
+    for remote, member in members.values():
+        remote.run("systemctl start --no-block -- %s", member.service)
+    for n, (remote, member) in members.items():
+        ok, state, _ = wait_for(lambda r=remote, m=member: (
+            (s := r.run("systemctl is-active -- %s", m.service).stdout.strip()) == "active", s), 90, interval=0.5)
+        if not ok:
+            raise FaultError(f"{n}: etcd is {state} 90s after the cluster was started")
+    return members
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.model import ModelError, load as load_member
 
@@ -58,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="allow a host that is not a lab host")
     p = sub.add_parser("drill", help="reset a lab host, carry out the step, break it in a random way")
     p.add_argument("--host", default="server")
+    p.add_argument("--profile", choices=("lab", "production"), default="lab",
+                   help="production: the three-member TLS cluster on lab hosts etcd-0..2, one member broken")
     sub.add_parser("reveal", help="what the last drill broke, and the remedy")
     args = parser.parse_args(argv)
     try:
@@ -73,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise FaultError("no drill recorded: python -m provision.faults drill")
             drill = json.loads(DRILL.read_text())
             fault = by_id(drill["fault"])
-            member = load_member(None, [], name=drill["host"])
+            if drill.get("profile") == "production":
+                from provision.lab import Lab
+                from provision.profiles import production_member
+
+                cluster = {n: a for n, a in Lab().addresses().items() if n in PRODUCTION_HOSTS}
+                member = production_member(drill["host"], cluster)
+            else:
+                member = load_member(None, [], name=drill["host"])
             print(f"{drill['host']} was broken at {drill['at']} with '{fault.id}': {fault.title}")
             print(f"remedy: {fault.remedy_text(member)}")
             return 0
@@ -86,22 +124,34 @@ def main(argv: list[str] | None = None) -> int:
             print(f"applied '{fault.id}' to {args.host}: {fault.title}" + ("" if ev.ok else f" (exit {ev.rc})"))
             return 0
         # drill
-        member = load_member(None, [], name=args.host)
-        if not lab_host(args.host):
-            raise FaultError(f"{args.host} is not a lab host: python -m provision.lab up {args.host}")
         from provision.lab import Lab
 
-        Lab().reset([args.host])
-        remote = connect(args.host, None)
-        bootstrap(remote, member)
-        fault = secrets.choice(drill_faults())
-        apply(fault, remote, member)
+        hosts = PRODUCTION_HOSTS if args.profile == "production" else (args.host,)
+        missing = [h for h in hosts if not lab_host(h)]
+        if missing:
+            raise FaultError(f"{', '.join(missing)} not a lab host: python -m provision.lab up {' '.join(hosts)}")
+        Lab().reset(list(hosts))
+        fault = secrets.choice(drill_faults(args.profile))
+        if args.profile == "production":
+            members = bootstrap_cluster(hosts)
+            broken = secrets.choice(hosts)
+            remote, member = members[broken]
+            apply(fault, remote, member, peers={h: m for h, m in members.items() if h != broken})
+        else:
+            broken = args.host
+            member = load_member(None, [], name=broken)
+            remote = connect(broken, None)
+            bootstrap(remote, member)
+            apply(fault, remote, member)
         DRILL.parent.mkdir(exist_ok=True)
-        DRILL.write_text(json.dumps({"host": args.host, "fault": fault.id,
+        DRILL.write_text(json.dumps({"host": broken, "fault": fault.id, "profile": args.profile,
                                      "at": datetime.datetime.now().isoformat(timespec="seconds")}) + "\n")
-        print(f"{args.host} now has one thing wrong with its etcd step. Find it and fix it by hand:")
-        print(f"  ssh -F .lab/ssh_config {args.host}")
-        print(f"  .venv/bin/pytest features/ --hosts={args.host} --ssh-config=.lab/ssh_config")
+        where = ", ".join(hosts)
+        print(f"{'the cluster ' + where if len(hosts) > 1 else where} now has one thing wrong with its etcd step. "
+              "Find it and fix it by hand:")
+        print(f"  ssh -F .lab/ssh_config {hosts[0]}")
+        profile = " --profile=production" if args.profile == "production" else ""
+        print(f"  .venv/bin/pytest features/ --hosts={','.join(hosts)} --ssh-config=.lab/ssh_config{profile}")
         print("When the suite passes, or you give up: python -m provision.faults reveal")
         return 0
     except (FaultError, ModelError) as exc:

@@ -118,6 +118,23 @@ def test_reboot_keeps_files(lab):
     assert ssh("server", "cat /root/reboot-marker").stdout.strip() == "kept"
 
 
+def test_a_step_unit_that_never_finishes_starting_does_not_hold_the_boot(lab):
+    # an enabled Type=notify unit of the step that never says ready (etcd waiting for peers that are not up)
+    unit = ("[Unit]\nDescription=never ready\n[Service]\nType=notify\nExecStart=/bin/sleep infinity\n"
+            "TimeoutStartSec=infinity\n[Install]\nWantedBy=multi-user.target\n")
+    assert ssh("server", f"printf '{unit}' > /etc/systemd/system/never-ready.service && "
+                         "systemctl enable never-ready.service").returncode == 0
+    try:
+        lab_cli("down", "server")
+        start = time.monotonic()
+        out = lab_cli("up", "server")
+        assert out.returncode == 0, out.stderr
+        assert time.monotonic() - start < 60  # not the boot timeout
+        assert "systemd still starting never-ready.service" in out.stdout + out.stderr
+    finally:
+        ssh("server", "systemctl disable --now never-ready.service; rm -f /etc/systemd/system/never-ready.service")
+
+
 def test_reset_removes_files_and_keeps_the_host_key(lab):
     key_before = lab.host_key("server")
     assert ssh("server", "echo gone > /root/reset-marker && mkdir -p /var/lib/etcd").returncode == 0

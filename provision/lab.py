@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import socket
 import subprocess
 import sys
@@ -48,6 +50,10 @@ STEP_JOBS = ("systemctl list-jobs --no-legend --plain 2>/dev/null | while read -
              "[ \"$state\" = running ] || continue; "
              "case \"$(systemctl show -p FragmentPath --value -- \"$unit\")\" in "
              "/etc/systemd/system/*) echo \"job $unit\";; *) echo \"other-job $unit\";; esac; done")
+
+
+_LOCK = threading.RLock()  # the state lock's holder in this process (see Lab.state_lock)
+_LOCK_DEPTH = [0]
 
 
 class LabError(RuntimeError):
@@ -386,10 +392,11 @@ class Lab:
 
     def write_client_files(self) -> None:
         """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""
-        hosts = self.addresses()
-        atomic_write(self.s.ssh_config, render_ssh_config(hosts, self.s), 0o644)
-        atomic_write(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
-        atomic_write(self.s.machines, render_machines(hosts), 0o644)
+        with self.state_lock():
+            hosts = self.addresses()
+            atomic_write(self.s.ssh_config, render_ssh_config(hosts, self.s), 0o644)
+            atomic_write(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
+            atomic_write(self.s.machines, render_machines(hosts), 0o644)
 
     # state of a host
     def pid(self, name: str) -> int | None:
@@ -559,24 +566,25 @@ class Lab:
         self.preflight()
         image = self.ensure_image()
         client_pub = self.ensure_client_key()
-        self.ensure_bridge()
-        taken = self.allocate(names)
-        ensure_kernel_limits(len(set(names) | {n for n in self.known() if self.is_running(n)}))
-        started = []
-        for name in names:
-            if self.is_running(name) and not self.answers_ssh(name, taken[name]):
-                say(f"lab: {name} is running but does not answer SSH: restarting it")
-                self._stop(name)
-            self._prepare(name, image, client_pub)
-            if self.is_running(name):
-                say(f"lab: {name} is already running ({taken[name]})")
-                continue
-            if cgroup_pids(name):  # a container left without its supervisor: stop it first
-                self._stop(name)
+        with self.state_lock():
+            self.ensure_bridge()
+            taken = self.allocate(names)
+            ensure_kernel_limits(len(set(names) | {n for n in self.known() if self.is_running(n)}))
+            started = []
+            for name in names:
+                if self.is_running(name) and not self.answers_ssh(name, taken[name]):
+                    say(f"lab: {name} is running but does not answer SSH: restarting it")
+                    self._stop(name)
                 self._prepare(name, image, client_pub)
-            self._start(name)
-            started.append(name)
-        self.write_client_files()
+                if self.is_running(name):
+                    say(f"lab: {name} is already running ({taken[name]})")
+                    continue
+                if cgroup_pids(name):  # a container left without its supervisor: stop it first
+                    self._stop(name)
+                    self._prepare(name, image, client_pub)
+                self._start(name)
+                started.append(name)
+            self.write_client_files()
         with ThreadPoolExecutor(max_workers=max(1, len(started))) as pool:
             results = dict(zip(started, pool.map(self._ready_or_error, started)))
         again = [n for n, r in results.items() if isinstance(r, LabError) and self.is_running(n)]
@@ -599,14 +607,39 @@ class Lab:
         """Give each host its address (once; kept across runs) without booting it: processes that later
         boot different hosts side by side never pick the same free address."""
         names = [check_name(n) for n in names]
-        taken = self.addresses()
-        for name in names:
-            if name not in taken:
-                addr = allocate_address(name, taken, self.s.subnet)
-                self.host_dir(name).mkdir(parents=True, exist_ok=True)
-                atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
-                taken[name] = addr
+        with self.state_lock():
+            taken = self.addresses()
+            for name in names:
+                if name not in taken:
+                    addr = allocate_address(name, taken, self.s.subnet)
+                    self.host_dir(name).mkdir(parents=True, exist_ok=True)
+                    atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
+                    taken[name] = addr
         return taken
+
+    @contextlib.contextmanager
+    def state_lock(self):
+        """One process at a time picks addresses, writes the client files, adds or drops the bridge and
+        starts hosts (lab runs side by side: one must not drop the bridge another is starting hosts on).
+        Re-entrant within a process."""
+        import fcntl
+
+        with _LOCK:
+            if _LOCK_DEPTH[0]:
+                _LOCK_DEPTH[0] += 1
+                try:
+                    yield
+                finally:
+                    _LOCK_DEPTH[0] -= 1
+                return
+            self.s.state.mkdir(parents=True, exist_ok=True)
+            with open(self.s.state / ".lock", "a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                _LOCK_DEPTH[0] = 1
+                try:
+                    yield
+                finally:
+                    _LOCK_DEPTH[0] = 0
 
     def answers_ssh(self, name: str, address: str, timeout: float = 3.0) -> bool:
         """Port 22 accepts and sends an SSH banner within ``timeout`` (a host that is up but unusable does not)."""
@@ -669,9 +702,10 @@ class Lab:
             if purge:
                 shutil.rmtree(self.host_dir(name), ignore_errors=True)
             say(f"lab: {name} is down" + (" and its files are gone" if purge else ""))
-        if not any(self.is_running(n) for n in self.known()):
-            self.drop_bridge()
-        self.write_client_files()
+        with self.state_lock():
+            if not any(self.is_running(n) for n in self.known()):
+                self.drop_bridge()
+            self.write_client_files()
 
     def reset(self, names: list[str]) -> None:
         names = [check_name(n) for n in names]

@@ -72,8 +72,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """With --dist loadgroup (the default chosen above), each host's scenarios go to one worker."""
-    if config.getvalue("dist") != "loadgroup":
-        return None
+    if config.getvalue("dist") != "loadgroup" or not _runs_features(config):
+        return None  # another run (the project's own tests) keeps pytest-xdist's own scheduling
     from suite.scheduling import make_scheduler
 
     return make_scheduler(config, log)

@@ -18,12 +18,79 @@ def bootstrapped():
     return bootstrap_server()
 
 
+# Lab tests that use the same lab hosts run one after another on one pytest-xdist worker (--dist loadgroup);
+# the groups run beside each other. The hosts of each group: server and node-0..2 (most tests), fault-0..6 (the
+# fault catalogue's rounds), etcd-0..5 (the production clusters), controller-0..2 (the 2020 edition).
+LAB_GROUPS = {
+    "tests/test_production_lab.py": "production",
+    "tests/test_faults.py::test_the_suite_catches": "faults",
+    "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
+}
+
+
+SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
+    "tests/test_audit_lab.py", "tests/test_bootstrap_many_lab.py", "tests/test_editions_lab.py", "tests/test_faults.py",
+    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_report_browser.py", "tests/test_resilience_lab.py",
+    "tests/test_stricter_lab.py", "tests/test_suite_lab.py",
+)
+FIRST = ("production", "server", "faults", "controllers")  # the longest groups start first
+
+
+def group_of(nodeid: str) -> str:
+    """The group a test runs in: the lab hosts it uses, else its own module."""
+    for prefix, group in LAB_GROUPS.items():
+        if nodeid.startswith(prefix):
+            return group
+    module = nodeid.split("::")[0]
+    return "server" if module in SERVER_MODULES else module
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:  # a new lab test module must say which lab hosts it uses
+        if item.get_closest_marker("lab") and group_of(item.nodeid) not in FIRST:
+            raise pytest.UsageError(f"{item.nodeid.split('::')[0]} has lab tests: add it to SERVER_MODULES or "
+                                    "LAB_GROUPS in tests/conftest.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's --dist loadgroup loses its groups under pytest 9 (see suite/scheduling.py): the project's
+    tests are grouped by :func:`group_of` here, the longest groups dealt out first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+        def schedule(self) -> None:
+            if self.collection is not None or not self._check_nodes_have_same_collection():
+                return super().schedule()
+            self.collection = list(next(iter(self.registered_collections.values())))
+            work: dict[str, dict[str, bool]] = {}
+            for nodeid in self.collection:
+                work.setdefault(self._split_scope(nodeid), {})[nodeid] = False
+            order = sorted(work, key=lambda s: (FIRST.index(s) if s in FIRST else len(FIRST), -len(work[s])))
+            for scope in order:
+                self.workqueue[scope] = work[scope]
+            for _ in range(max(0, len(self.nodes) - len(self.workqueue))):
+                self.assigned_work.popitem()[0].shutdown()
+            for node in self.nodes:
+                self._assign_work_unit(node)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_sessionstart(session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller starts the table afresh
+        from tests.labtools import DETECTION
+
+        DETECTION.unlink(missing_ok=True)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The fault catalogue's detection table, after the run (output inside tests is captured)."""
-    import sys
+    from tests.labtools import detection_table
 
-    faults = sys.modules.get("tests.test_faults")
-    lines = faults.detection_table() if faults else []
+    lines = detection_table()
     if lines:
         terminalreporter.section("fault detection")
         for line in lines:

@@ -44,6 +44,27 @@ class Results(dict):
         return {cid for n, s in self.items() if s == status and f"://{host}" in n for cid in self.checks.get(n, [])}
 
 
+DETECTION = ROOT / "reports" / "fault-detection.txt"  # the detection table's rows, written as the tests go
+
+
+def detected(fault_id: str, failed_checks: str, verdict: str) -> None:
+    """One row of the fault detection table (a file, so that rows of parallel test processes all count)."""
+    import fcntl
+
+    DETECTION.parent.mkdir(exist_ok=True)
+    with open(DETECTION, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write(f"{fault_id}\t{failed_checks}\t{verdict}\n")
+
+
+def detection_table() -> list[str]:
+    """The detection table: fault → failed checks → verdict, in the order the tests ran."""
+    rows = [ln.split("\t") for ln in DETECTION.read_text().splitlines() if ln] if DETECTION.exists() else []
+    if not rows:
+        return []
+    return [f"{'fault':<40} {'failed checks':>16}  verdict"] + [f"{f:<40} {c:>16}  {v}" for f, c, v in rows]
+
+
 def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[int, Results, str]:
     """Run ``pytest features/``; (exit code, the results by test name with their check ids, output).
 

@@ -11,19 +11,9 @@ import pytest
 from core.remote import Remote
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, audit, bootstrap_server, failed, printed_fixes, run_features
+from tests.labtools import SSH_CONFIG, audit, bootstrap_server, detected, failed, printed_fixes, run_features
 
 FAULTS = [f for f in load() if f.profile == "lab"]
-TABLE: list[tuple[str, str, str]] = []  # printed at the end of the run by tests/conftest.py
-
-
-def detection_table() -> list[str]:
-    """The detection table: fault → failed checks → verdict."""
-    if not TABLE:
-        return []
-    return [f"{'fault':<32} {'failed checks':>16}  verdict"] + [
-        f"{fault_id:<32} {count:>16}  {verdict}" for fault_id, count, verdict in TABLE
-    ]
 
 
 def test_the_catalogue_is_large_enough_and_well_formed():
@@ -39,7 +29,7 @@ def test_a_clean_bootstrap_fails_nothing(tmp_path):
     Lab().reset(["server"])
     bootstrap_server()
     rc, results, output = audit(tmp_path)
-    TABLE.append(("(none: clean bootstrap)", str(len(failed(results))), "PASS" if rc == 0 else "FAIL"))
+    detected("(none: clean bootstrap, lab)", str(len(failed(results))), "PASS" if rc == 0 else "FAIL")
     assert rc == 0 and not failed(results), output[-3000:]
 
 
@@ -127,10 +117,11 @@ def test_the_suite_catches(fault, rounds):
     out = rounds.outcome(fault)
     want = set(fault.fails)
     named = any(fault.fix_words(out.member) in ln for ln in out.fix_lines)
-    verdict = "caught" if out.got == want and named else "MISSED" if not out.got else "WRONG"
-    TABLE.append((fault.id, str(len(out.got)), verdict + (", fixed" if out.after == set() else "")))
+    verdict = "caught" if fault.explains(out.got) and named else "MISSED" if not out.got else "WRONG"
+    detected(fault.id, str(len(out.got)), verdict + (", fixed" if out.after == set() else ""))
     assert out.got, f"nothing failed on {out.host} after applying the fault (apply: exit {out.applied.rc} {out.applied.stderr[-300:]})"
-    assert out.got == want, f"unexpected failures: {sorted(out.got - want)}; not failing: {sorted(want - out.got)}"
+    assert fault.explains(out.got), (f"unexpected failures: {sorted(out.got - want - set(fault.may_fail))}; "
+                                     f"not failing: {sorted(want - out.got)}")
     assert named, f"no remediation names {fault.fix_words(out.member)!r}: {out.fix_lines[:5]}"
     if not fault.fix_runs:
         assert fault.why_not_run  # the catalogue says why this fix is no command; its words were checked above

@@ -9,7 +9,7 @@ import pytest
 
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, collected, failed, printed_fixes, run_features
+from tests.labtools import SSH_CONFIG, collected, detected, failed, printed_fixes, run_features
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 HOSTS = ["etcd-0", "etcd-1", "etcd-2"]
@@ -27,6 +27,7 @@ def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
     # settings apply on top of the profile: a data directory and a restart delay of the student's choosing
     rc, results, output = run_features(tmp_path, "--profile=production", "--etcd-set=data_dir=/var/lib/etcd-cluster",
                                        "--etcd-set=unit.restart_sec=4")
+    detected("(none: clean bootstrap, production)", str(len(failed(results))), "PASS" if rc == 0 else "FAIL")
     assert rc == 0, output[-3000:]
     assert len(results) == collected("--profile=production") and not failed(results)
     for h in HOSTS:
@@ -118,6 +119,12 @@ def test_a_production_fault_fails_exactly_its_checks_on_the_member_and_on_its_pe
     out = rounds.outcome(fault)
     broken, *peers = out.hosts
     want = set(fault.fails)
+    exact = out.got[broken] == want and all(out.got[p] == set(fault.peers_fail) for p in peers)
+    named = any(fault.fix_words(out.member) in ln for ln in out.fix_lines)
+    verdict = "caught" if exact and named else "MISSED" if not out.got[broken] else "WRONG"
+    fixed = out.after == {h: set() for h in out.hosts}
+    detected(f"{fault.id} (production)", f"{len(out.got[broken])} + peers {len(out.got[peers[0]])}",
+             verdict + (", fixed" if fixed else ""))
     assert out.got[broken] == want, (
         f"{broken}: unexpected {sorted(out.got[broken] - want)}; not failing {sorted(want - out.got[broken])}")
     for peer in peers:  # the peers' view, as the catalogue states it per fault
@@ -150,7 +157,7 @@ def test_a_production_drill_breaks_one_member_of_the_cluster_and_reveal_tells(cl
     assert f"--hosts={','.join(HOSTS)}" in out.stdout and "--profile=production" in out.stdout
     rc, results, _ = run_features(tmp_path, "--profile=production", f"--hosts={','.join(HOSTS)}",
                                   f"--ssh-config={SSH_CONFIG}")
-    assert rc == 1 and results.failed_checks(drill["host"]) == set(fault.fails)
+    assert rc == 1 and fault.explains(results.failed_checks(drill["host"]))
     revealed = subprocess.run([sys.executable, "-m", "provision.faults", "reveal"], cwd=ROOT, capture_output=True,
                               text=True, timeout=60)
     assert revealed.returncode == 0 and fault.id in revealed.stdout and drill["host"] in revealed.stdout

@@ -44,7 +44,8 @@ def test_the_production_features_pass_on_three_members(cluster_lab, tmp_path):
         assert host.file("/var/lib/etcd-cluster/member").is_directory
 
 
-CLUSTERS = (tuple(HOSTS), ("etcd-3", "etcd-4", "etcd-5"))  # the faults are applied in rounds, a cluster each
+# the faults are applied in rounds, a cluster each, on hosts of their own (they run beside the tests above)
+CLUSTERS = (("etcd-3", "etcd-4", "etcd-5"), ("etcd-6", "etcd-7", "etcd-8"))
 
 
 @dataclasses.dataclass
@@ -108,10 +109,11 @@ class Rounds:
 
 
 @pytest.fixture(scope="module")
-def rounds(cluster_lab, tmp_path_factory):
-    Lab().up(list(CLUSTERS[1]))
+def rounds(tmp_path_factory):
+    hosts = [h for c in CLUSTERS for h in c]
+    Lab().up(hosts)
     yield Rounds(FAULTS, tmp_path_factory.mktemp("production-faults"))
-    Lab().down(list(CLUSTERS[1]))
+    Lab().down(hosts)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])

@@ -21,11 +21,12 @@ def bootstrapped():
 # Lab tests that use the same lab hosts run one after another on one pytest-xdist worker (--dist loadgroup);
 # the groups run beside each other. The hosts of each group: server and node-0..2 (most tests), fault-0..6 (the
 # fault catalogue's rounds), etcd-0..2 (the production cluster), etcd-3..8 (the production faults' clusters),
-# many-0..2 (bootstrapping several hosts), controller-0..2 (the 2020 edition).
+# many-0..2 (bootstrapping several hosts), controller-0..2 (the 2020 edition), class-0..29 (a class).
 LAB_GROUPS = {
     "tests/test_production_lab.py::test_a_production_fault": "production-faults",
     "tests/test_production_lab.py": "production",
     "tests/test_bootstrap_many_lab.py": "many",
+    "tests/test_class_lab.py": "class",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }
@@ -36,7 +37,7 @@ SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_report_browser.py", "tests/test_resilience_lab.py",
     "tests/test_stricter_lab.py", "tests/test_suite_lab.py",
 )
-FIRST = ("server", "production-faults", "production", "faults", "many", "controllers")  # the longest first
+FIRST = ("server", "production-faults", "production", "faults", "many", "controllers", "class")  # longest first
 
 
 def group_of(nodeid: str) -> str:
@@ -83,7 +84,10 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_sessionstart(session) -> None:
-    if not hasattr(session.config, "workerinput"):  # the controller starts the table afresh
+    # the controller of a run with the fault tests starts the table afresh (not a run of other tests only)
+    faults = ("tests", "test_faults.py", "test_production_lab.py")
+    if not hasattr(session.config, "workerinput") and any(
+            a.split("::")[0].rstrip("/").endswith(faults) for a in map(str, session.config.args)):
         from tests.labtools import DETECTION
 
         DETECTION.unlink(missing_ok=True)

@@ -376,19 +376,21 @@ class Lab:
     # keys and client files
     def ensure_client_key(self) -> str:
         pub = self.s.key_file.with_suffix(".pub")
-        if not self.s.key_file.exists() or not pub.exists():
-            private, public = new_ed25519()
-            atomic_write(self.s.key_file, private, 0o600)
-            atomic_write(pub, public + " kthw-lab\n", 0o644)
-        return pub.read_text().strip()
+        with self.state_lock():  # lab runs side by side in a fresh checkout must not make two key pairs
+            if not self.s.key_file.exists() or not pub.exists():
+                private, public = new_ed25519()
+                atomic_write(self.s.key_file, private, 0o600)
+                atomic_write(pub, public + " kthw-lab\n", 0o644)
+            return pub.read_text().strip()
 
     def host_key(self, name: str) -> str:
         d = self.host_dir(name) / "hostkeys"
-        if not (d / "ssh_host_ed25519_key.pub").exists():
-            private, public = new_ed25519()
-            atomic_write(d / "ssh_host_ed25519_key", private, 0o600)
-            atomic_write(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n", 0o644)
-        return (d / "ssh_host_ed25519_key.pub").read_text().strip()
+        with self.state_lock():
+            if not (d / "ssh_host_ed25519_key.pub").exists():
+                private, public = new_ed25519()
+                atomic_write(d / "ssh_host_ed25519_key", private, 0o600)
+                atomic_write(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n", 0o644)
+            return (d / "ssh_host_ed25519_key.pub").read_text().strip()
 
     def write_client_files(self) -> None:
         """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""

@@ -187,11 +187,11 @@ def test_a_drill_breaks_the_host_without_saying_how_and_reveal_tells(tmp_path):
 
     out = run_cli("drill", "--host", "server")
     assert out.returncode == 0, out.stderr
-    drill = json.loads((ROOT / ".lab/drill.json").read_text())
+    drill = json.loads((ROOT / ".lab/drill-lab.json").read_text())
     fault = next(f for f in FAULTS if f.id == drill["fault"])
     assert fault.id not in out.stdout and fault.title not in out.stdout
     assert "pytest features/ --hosts=server" in out.stdout
     rc, results, _ = audit(tmp_path)
     assert rc == 1 and failed(results)  # the suite finds something
-    revealed = run_cli("reveal")
+    revealed = run_cli("reveal", "--profile", "lab")
     assert revealed.returncode == 0 and fault.id in revealed.stdout and "remedy:" in revealed.stdout

@@ -152,7 +152,7 @@ def test_a_production_drill_breaks_one_member_of_the_cluster_and_reveal_tells(cl
     out = subprocess.run([sys.executable, "-m", "provision.faults", "drill", "--profile", "production"], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    drill = json.loads((ROOT / ".lab/drill.json").read_text())
+    drill = json.loads((ROOT / ".lab/drill-production.json").read_text())
     fault = next(f for f in FAULTS if f.id == drill["fault"])
     assert drill["host"] in HOSTS and drill["profile"] == "production"
     assert fault.id not in out.stdout and fault.title not in out.stdout
@@ -160,6 +160,7 @@ def test_a_production_drill_breaks_one_member_of_the_cluster_and_reveal_tells(cl
     rc, results, _ = run_features(tmp_path, "--profile=production", f"--hosts={','.join(HOSTS)}",
                                   f"--ssh-config={SSH_CONFIG}")
     assert rc == 1 and fault.explains(results.failed_checks(drill["host"]))
-    revealed = subprocess.run([sys.executable, "-m", "provision.faults", "reveal"], cwd=ROOT, capture_output=True,
+    revealed = subprocess.run([sys.executable, "-m", "provision.faults", "reveal", "--profile", "production"], cwd=ROOT,
+                              capture_output=True,
                               text=True, timeout=60)
     assert revealed.returncode == 0 and fault.id in revealed.stdout and drill["host"] in revealed.stdout

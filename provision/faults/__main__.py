@@ -12,7 +12,17 @@ from pathlib import Path
 from provision.faults import FaultError, apply, by_id, load
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-DRILL = ROOT / ".lab" / "drill.json"
+def drill_file(profile: str) -> Path:
+    """The last drill of a profile (one each: a lab drill and a cluster drill can be under way together)."""
+    return ROOT / ".lab" / f"drill-{profile}.json"
+
+
+def last_drill(profile: str | None) -> Path:
+    """The drill ``reveal`` tells: the profile's, else the most recent of any profile."""
+    if profile:
+        return drill_file(profile)
+    made = [p for p in (drill_file("lab"), drill_file("production")) if p.exists()]
+    return max(made, key=lambda p: p.stat().st_mtime) if made else drill_file("lab")
 
 
 def connect(name: str, ssh_config: str | None):
@@ -89,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="server")
     p.add_argument("--profile", choices=("lab", "production"), default="lab",
                    help="production: the three-member TLS cluster on lab hosts etcd-0..2, one member broken")
-    sub.add_parser("reveal", help="what the last drill broke, and the remedy")
+    p = sub.add_parser("reveal", help="what the last drill broke, and the remedy")
+    p.add_argument("--profile", choices=("lab", "production"), default=None,
+                   help="the last drill of this profile (default: the last drill of any)")
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
@@ -100,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({len(faults)} faults)")
             return 0
         if args.command == "reveal":
-            if not DRILL.exists():
+            recorded = last_drill(args.profile)
+            if not recorded.exists():
                 raise FaultError("no drill recorded: python -m provision.faults drill")
-            drill = json.loads(DRILL.read_text())
+            drill = json.loads(recorded.read_text())
             fault = by_id(drill["fault"])
             if drill.get("profile") == "production":
                 from provision.lab import Lab
@@ -143,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             remote = connect(broken, None)
             bootstrap(remote, member)
             apply(fault, remote, member)
-        DRILL.parent.mkdir(exist_ok=True)
-        DRILL.write_text(json.dumps({"host": broken, "fault": fault.id, "profile": args.profile,
+        recorded = drill_file(args.profile)
+        recorded.parent.mkdir(exist_ok=True)
+        recorded.write_text(json.dumps({"host": broken, "fault": fault.id, "profile": args.profile,
                                      "at": datetime.datetime.now().isoformat(timespec="seconds")}) + "\n")
         where = ", ".join(hosts)
         print(f"{'the cluster ' + where if len(hosts) > 1 else where} now has one thing wrong with its etcd step. "

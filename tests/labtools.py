@@ -65,6 +65,24 @@ def detection_table() -> list[str]:
     return [f"{'fault':<40} {'failed checks':>16}  verdict"] + [f"{f:<40} {c:>16}  {v}" for f, c, v in rows]
 
 
+class FaultRounds:
+    """Faults applied in rounds of ``width`` at once (a host or a cluster each); a fault's test asks for its
+    outcome, which runs its round the first time. Subclasses say how a round runs (:meth:`_run`)."""
+
+    def __init__(self, faults: list, width: int, tmp_path: Path):
+        self.rounds = [faults[i:i + width] for i in range(0, len(faults), width)]
+        self.tmp = tmp_path
+        self.done: dict[str, object] = {}
+
+    def outcome(self, fault):
+        if fault.id not in self.done:
+            self._run(next(r for r in self.rounds if fault in r))
+        return self.done[fault.id]
+
+    def _run(self, faults: list) -> None:
+        raise NotImplementedError
+
+
 def run_features(tmp_path: Path, *args: str, ci: bool | None = None) -> tuple[int, Results, str]:
     """Run ``pytest features/``; (exit code, the results by test name with their check ids, output).
 

@@ -11,7 +11,7 @@ import pytest
 from core.remote import Remote
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, audit, bootstrap_server, detected, failed, printed_fixes, run_features
+from tests.labtools import SSH_CONFIG, FaultRounds, audit, bootstrap_server, detected, failed, printed_fixes, run_features
 
 FAULTS = [f for f in load() if f.profile == "lab"]
 
@@ -51,20 +51,13 @@ class Outcome:
     after: set | None = None
 
 
-class Rounds:
+class Rounds(FaultRounds):
     """The catalogue applied in rounds: each round resets as many lab hosts as it has faults, bootstraps them
     together, breaks each in its own way, audits them in one run, runs the printed fixes of the faults whose
     fixes are commands and audits those again. Each fault's test then reads its own host's results."""
 
     def __init__(self, faults: list, tmp_path):
-        self.rounds = [faults[i:i + len(FAULT_HOSTS)] for i in range(0, len(faults), len(FAULT_HOSTS))]
-        self.tmp = tmp_path
-        self.done: dict[str, Outcome] = {}
-
-    def outcome(self, fault) -> Outcome:
-        if fault.id not in self.done:
-            self._run(next(r for r in self.rounds if fault in r))
-        return self.done[fault.id]
+        super().__init__(faults, len(FAULT_HOSTS), tmp_path)
 
     def _run(self, faults: list) -> None:
         from concurrent.futures import ThreadPoolExecutor

@@ -9,7 +9,7 @@ import pytest
 
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, collected, detected, failed, printed_fixes, run_features
+from tests.labtools import SSH_CONFIG, FaultRounds, collected, detected, failed, printed_fixes, run_features
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 HOSTS = ["etcd-0", "etcd-1", "etcd-2"]
@@ -61,20 +61,13 @@ class Outcome:
     output: str = ""
 
 
-class Rounds:
+class Rounds(FaultRounds):
     """The production faults in rounds: each round resets as many clusters as it has faults, and on each
     cluster (at the same time) bootstraps the three members, breaks the first in the fault's way (acting on
     its peers where the fault says), audits the three, and runs the printed fixes when they are commands."""
 
     def __init__(self, faults: list, tmp_path):
-        self.rounds = [faults[i:i + len(CLUSTERS)] for i in range(0, len(faults), len(CLUSTERS))]
-        self.tmp = tmp_path
-        self.done: dict[str, Outcome] = {}
-
-    def outcome(self, fault) -> Outcome:
-        if fault.id not in self.done:
-            self._run(next(r for r in self.rounds if fault in r))
-        return self.done[fault.id]
+        super().__init__(faults, len(CLUSTERS), tmp_path)
 
     def _run(self, faults: list) -> None:
         from concurrent.futures import ThreadPoolExecutor

@@ -101,6 +101,24 @@ def generate(dest: Path, member: Member, bits: int = 2048) -> None:
     atomic_write(dest / member.server_cert, pem(cert), 0o644)
 
 
+def _one_at_a_time(fn):
+    """Certificates are made by one process (or thread) at a time: test runs side by side in a fresh checkout
+    must not make two CAs for one cluster (a member issued by one, its peers by the other)."""
+    import fcntl
+    import functools
+
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        lock = ROOT / ".lab" / ".certs.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            return fn(*args, **kwargs)
+
+    return locked
+
+
+@_one_at_a_time
 def ensure_production(member: Member, address: str, directory: Path | None = None) -> dict[str, Path]:
     """The production profile's files for one member: the shared CA, the member's server/peer certificate
     (its name and address in the SANs) and etcdctl's client certificate; generated once, keys 0600."""
@@ -128,6 +146,7 @@ def ensure_production(member: Member, address: str, directory: Path | None = Non
             CLIENT_KEY: own / CLIENT_KEY, CLIENT_CERT: own / CLIENT_CERT}
 
 
+@_one_at_a_time
 def ensure(member: Member, directory: Path | None = None) -> dict[str, Path]:
     """The three files by name: from ``directory`` when given, else the lab's (generated once)."""
     if directory is not None:
@@ -147,6 +166,7 @@ KTHW_2020_DNS = ("kubernetes", "kubernetes.default", "kubernetes.default.svc", "
 KTHW_2020_SERVICE_IP = "10.32.0.1"
 
 
+@_one_at_a_time
 def ensure_kthw_2020(cluster: dict[str, str], directory: Path | None = None) -> dict[str, Path]:
     """The 2020 edition's step 4: a CA (ca.pem) and one ``kubernetes`` certificate (kubernetes.pem,
     kubernetes-key.pem) for the API server, every etcd member, its peers and etcdctl, naming 10.32.0.1,

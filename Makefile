@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := systemd-container debootstrap iproute2 openssh-client ca-certificates chromium
 PYTEST_ARGS ?=
 # the project's tests run in groups side by side (tests/conftest.py: tests that share lab hosts stay together)
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 
 .PHONY: setup system venv binaries image demo test unit down clean bench check
 
@@ -57,8 +57,7 @@ unit: venv
 
 test: setup
 	@mkdir -p reports
-	$(PY) -m pytest tests/ -n $(TEST_WORKERS) --ignore=tests/test_class_lab.py --junitxml=reports/tests-junit.xml --durations=15 $(PYTEST_ARGS) ; rc=$$?; \
-	$(PY) -m pytest tests/test_class_lab.py --junitxml=reports/class-junit.xml $(PYTEST_ARGS) ; rc=$$(( rc || $$? )); \
+	$(PY) -m pytest tests/ -n $(TEST_WORKERS) --junitxml=reports/tests-junit.xml --durations=15 $(PYTEST_ARGS) ; rc=$$?; \
 	$(PY) -m pytest features/ $(PYTEST_ARGS) ; rc2=$$?; \
 	$(PY) -m provision.lab down ; \
 	exit $$(( rc || rc2 ))

@@ -213,6 +213,33 @@ class Bootstrap:
         self._done(Action(f"systemctl {verb} {svc}", CHANGED, [ev]))
 
 
+def needs_restart(actions: list[Action]) -> bool:
+    """A running etcd must be restarted to take what these actions changed (its unit or a binary)."""
+    return any(a.name.startswith(("install", "systemctl daemon-reload")) and a.status == CHANGED for a in actions)
+
+
+def start_together(members: list[tuple[Remote, Member, bool]], timeout: float = 90) -> dict[int, BootstrapError]:
+    """Start etcd on every member of a new cluster at once (``restart`` where its unit or binary changed), then
+    wait for each to be active: a new cluster forms only when a quorum of its members is up, so one member
+    started (and waited for) alone would wait for the others. {index in ``members``: why it did not start}."""
+    from core.wait import wait_for
+
+    for remote, member, restart in members:
+        remote.run("systemctl %s --no-block -- %s", "restart" if restart else "start", member.service)
+    failures: dict[int, BootstrapError] = {}
+    for i, (remote, member, _) in enumerate(members):
+        def active(r: Remote = remote, m: Member = member) -> tuple[bool, str]:
+            state = r.run("systemctl is-active -- %s", m.service).stdout.strip()
+            return state == "active", state
+
+        done, state, _ = wait_for(active, timeout, interval=0.5)
+        if not done:
+            journal = remote.run("journalctl -u %s -n 15 --no-pager -o cat", member.service)
+            failures[i] = BootstrapError(Action(f"systemctl start {member.service}", FAILED, [journal],
+                                                f"etcd is {state} after {timeout:.0f}s"))
+    return failures
+
+
 def report(actions: list[Action]) -> str:
     counts = {s: sum(a.status == s for a in actions) for s in (OK, CHANGED, FAILED)}
     return "\n".join(a.line() for a in actions) + "\n" + ", ".join(f"{n} {s}" for s, n in counts.items())

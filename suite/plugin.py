@@ -10,6 +10,7 @@ from core import ssh
 from provision.targets import TargetError, hostspecs, parse_machines, select
 from core import editions
 from core.model import ModelError, load_settings
+from suite import steplookup
 from suite.hosts import host_name, item_host, item_host_name
 from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
@@ -100,6 +101,7 @@ def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     ssh.install()
+    steplookup.install()
     opt = config.option
     try:
         edition = editions.selected(opt.edition, opt.profile)

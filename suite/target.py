@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,7 @@ class Targets:
         self.addresses: dict[str, str] = {}  # host → address, when known from machines.txt
         self.hosts: dict[str, object] = {}  # host name → the testinfra host the tests use
         self.selected: set[str] = set()  # the hosts whose scenarios run in this process
+        self.pending: dict[str, Future] = {}  # host → its preparation, under way in a thread
 
     def mode(self) -> str:
         return self.config.stash[MODE_KEY]
@@ -107,7 +110,9 @@ class Targets:
             if self.profile == "production":
                 self._prepare_cluster()
             elif name in (together := self._together()):
-                self._prepare_together(together)
+                if name not in self.pending:
+                    self._prepare_together(together)
+                self.ready[name] = self.pending.pop(name).result()
             else:
                 self.ready[name] = self._guarded(self._prepare, name, host)
         got = self.ready[name]
@@ -132,6 +137,9 @@ class Targets:
         return hosts if len(hosts) > 1 else set()
 
     def _prepare_together(self, hosts: set[str]) -> None:
+        """Prepare the hosts in threads (16 at a time), in the order their scenarios run; each host's
+        scenarios start as soon as that host is ready (see :meth:`get`), while the later hosts are still being
+        prepared."""
         from concurrent.futures import ThreadPoolExecutor
 
         from suite.evidence import MAX_THREADS
@@ -142,10 +150,12 @@ class Targets:
                 gather(got.remote, got.member)
             return got
 
-        names = [n for n in self.hosts if n in hosts and n not in self.ready]
-        with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names))) as pool:
-            for name, got in zip(names, pool.map(prepare, names)):
-                self.ready[name] = got
+        names = [n for n in self.hosts if n in hosts and n not in self.ready and n not in self.pending]
+        pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names)))
+        # an interrupted run does not wait for hosts whose preparation has not begun
+        self.config.add_cleanup(lambda: pool.shutdown(wait=True, cancel_futures=True))
+        for name in names:
+            self.pending[name] = pool.submit(prepare, name)
 
     def peers(self, target: Target) -> list[Target]:
         """The other prepared members of the target's cluster."""
@@ -280,26 +290,12 @@ class Targets:
 
 
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:
-    """Start (or restart) etcd on every member at once, then wait for each: a new cluster forms only
-    when a quorum of its members is up, so one member started alone would wait for the others."""
-    from core.wait import wait_for
+    """:func:`provision.bootstrap.start_together` on the targets: restarted where the bootstrap changed the
+    unit or a binary."""
+    from provision.bootstrap import needs_restart, start_together as start
 
-    for t in targets:
-        restart = any(a.name.startswith(("install", "systemctl daemon-reload")) and a.status == "changed"
-                      for a in t.actions)
-        t.remote.run("systemctl %s --no-block -- %s", "restart" if restart else "start", t.member.service)
-    failures: dict[Target, BaseException] = {}
-    for t in targets:
-        def active(t: Target = t) -> tuple[bool, str]:
-            state = t.remote.run("systemctl is-active -- %s", t.member.service).stdout.strip()
-            return state == "active", state
-
-        done, state, _ = wait_for(active, timeout, interval=0.5)
-        if not done:
-            journal = t.remote.run("journalctl -u %s -n 15 --no-pager -o cat", t.member.service)
-            failures[t] = BootstrapError(Action(f"systemctl start {t.member.service}", "failed", [journal],
-                                                f"etcd is {state} after {timeout:.0f}s"))
-    return failures
+    failures = start([(t.remote, t.member, needs_restart(t.actions)) for t in targets], timeout)
+    return {targets[i]: exc for i, exc in failures.items()}
 
 
 MODE_KEY = pytest.StashKey[str]()

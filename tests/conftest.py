@@ -27,6 +27,7 @@ LAB_GROUPS = {
     "tests/test_production_lab.py": "production",
     "tests/test_bootstrap_many_lab.py": "many",
     "tests/test_class_lab.py": "class",
+    "tests/test_resilience_lab.py": "resilience",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }
@@ -34,10 +35,10 @@ LAB_GROUPS = {
 
 SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_audit_lab.py", "tests/test_editions_lab.py", "tests/test_faults.py",
-    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_report_browser.py", "tests/test_resilience_lab.py",
+    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_report_browser.py",
     "tests/test_stricter_lab.py", "tests/test_suite_lab.py",
 )
-FIRST = ("server", "production-faults", "production", "faults", "many", "controllers", "class")  # longest first
+FIRST = ("production-faults", "server", "faults", "production", "resilience", "many", "class", "controllers")  # longest first
 
 
 def group_of(nodeid: str) -> str:
@@ -83,21 +84,26 @@ def pytest_xdist_make_scheduler(config, log):
     return GroupScheduling(config, log)
 
 
-def pytest_sessionstart(session) -> None:
-    # the controller of a run with the fault tests starts the table afresh (not a run of other tests only)
+def runs_fault_tests(config) -> bool:
+    """This run includes the fault catalogue's lab tests (the whole of tests/, or their modules)."""
     faults = ("tests", "test_faults.py", "test_production_lab.py")
-    if not hasattr(session.config, "workerinput") and any(
-            a.split("::")[0].rstrip("/").endswith(faults) for a in map(str, session.config.args)):
+    return "not lab" not in config.option.markexpr and any(
+        a.split("::")[0].rstrip("/").endswith(faults) for a in map(str, config.args))
+
+
+def pytest_sessionstart(session) -> None:
+    # the controller of a run with the fault tests starts the table afresh
+    if not hasattr(session.config, "workerinput") and runs_fault_tests(session.config):
         from tests.labtools import DETECTION
 
         DETECTION.unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """The fault catalogue's detection table, after the run (output inside tests is captured)."""
+    """The fault catalogue's detection table, after a run of the fault tests (output inside tests is captured)."""
     from tests.labtools import detection_table
 
-    lines = detection_table()
+    lines = detection_table() if runs_fault_tests(terminalreporter.config) else []
     if lines:
         terminalreporter.section("fault detection")
         for line in lines:

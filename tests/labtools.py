@@ -140,8 +140,8 @@ def printed_fixes(output: str, host: str = "server") -> list[str]:
     return fixes
 
 
-def audit(tmp_path: Path, *args: str, ci: bool | None = None):
-    return run_features(tmp_path, "--hosts=server", f"--ssh-config={SSH_CONFIG}", *args, ci=ci)
+def audit(tmp_path: Path, *args: str, ci: bool | None = None, host: str = "server"):
+    return run_features(tmp_path, f"--hosts={host}", f"--ssh-config={SSH_CONFIG}", *args, ci=ci)
 
 
 def junit_messages(tmp_path: Path) -> dict[str, str]:

@@ -54,7 +54,7 @@ def lab_host(name: str) -> bool:
 def bootstrap(remote, member) -> None:
     from provision import certs
     from provision.binaries import ensure
-    from provision.bootstrap import Bootstrap
+    from provision.bootstrap import Bootstrap, needs_restart, start_together
 
     Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
 
@@ -62,25 +62,21 @@ def bootstrap(remote, member) -> None:
 def bootstrap_cluster(names: tuple[str, ...]) -> dict:
     """The production cluster carried out on the lab hosts ``names``: each member installed, then all started
     at once (a new cluster forms only with a quorum). {host: (remote, member)}."""
-    from core.wait import wait_for
     from provision import certs
     from provision.binaries import ensure
-    from provision.bootstrap import Bootstrap
+    from provision.bootstrap import Bootstrap, needs_restart, start_together
     from provision.lab import Lab
     from provision.profiles import production_member
 
     cluster = {n: a for n, a in Lab().addresses().items() if n in names}
     members = {n: (connect(n, None), production_member(n, cluster)) for n in names}
     binaries = ensure("debian")
-    for n, (remote, member) in members.items():
-        Bootstrap(remote, member, binaries, certs.ensure_production(member, cluster[n])).run(start=False)
-    for remote, member in members.values():
-        remote.run("systemctl start --no-block -- %s", member.service)
-    for n, (remote, member) in members.items():
-        ok, state, _ = wait_for(lambda r=remote, m=member: (
-            (s := r.run("systemctl is-active -- %s", m.service).stdout.strip()) == "active", s), 90, interval=0.5)
-        if not ok:
-            raise FaultError(f"{n}: etcd is {state} 90s after the cluster was started")
+    restart = [needs_restart(Bootstrap(remote, member, binaries, certs.ensure_production(member, cluster[n]))
+                             .run(start=False)) for n, (remote, member) in members.items()]
+    failures = start_together([(r, m, again) for (r, m), again in zip(members.values(), restart)])
+    if failures:
+        i, exc = next(iter(failures.items()))
+        raise FaultError(f"{list(members)[i]}: {exc.action.detail} once the cluster was started")
     return members
 
 

@@ -17,8 +17,7 @@ HOSTS = ["many-0", "many-1", "many-2"]  # hosts of their own: these tests run be
 
 @pytest.fixture(scope="module")
 def fresh_hosts():
-    Lab().up(HOSTS)
-    Lab().reset(HOSTS)
+    Lab().reset(HOSTS)  # brings them up fresh, whether they were up or not
     yield
     Lab().down(HOSTS)
 

@@ -102,8 +102,7 @@ def release_tarball(version: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def controllers():
-    Lab().up(CONTROLLERS)
-    yield
+    yield  # the test resets them (a reset brings a host up fresh)
     Lab().down(CONTROLLERS)
 
 

@@ -18,8 +18,7 @@ FAULTS = [f for f in load() if f.profile == "production"]
 
 @pytest.fixture(scope="module")
 def cluster_lab():
-    Lab().up(HOSTS)
-    yield
+    yield  # each test resets the hosts (a reset brings a host up fresh)
     Lab().down(HOSTS)
 
 
@@ -104,7 +103,6 @@ class Rounds(FaultRounds):
 @pytest.fixture(scope="module")
 def rounds(tmp_path_factory):
     hosts = [h for c in CLUSTERS for h in c]
-    Lab().up(hosts)
     yield Rounds(FAULTS, tmp_path_factory.mktemp("production-faults"))
     Lab().down(hosts)
 

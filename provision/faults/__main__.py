@@ -54,7 +54,7 @@ def lab_host(name: str) -> bool:
 def bootstrap(remote, member) -> None:
     from provision import certs
     from provision.binaries import ensure
-    from provision.bootstrap import Bootstrap, needs_restart, start_together
+    from provision.bootstrap import Bootstrap
 
     Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
 

@@ -21,7 +21,7 @@ def bootstrapped():
 # Lab tests that use the same lab hosts run one after another on one pytest-xdist worker (--dist loadgroup);
 # the groups run beside each other. The hosts of each group: server and node-0..2 (most tests), fault-0..6 (the
 # fault catalogue's rounds), etcd-0..2 (the production cluster), etcd-3..8 (the production faults' clusters),
-# spare-0 (the resilience scenarios, the stricter setups), many-0..2 (bootstrapping several hosts),
+# spare-0 (the resilience scenarios, the stricter setups, the report in a browser), many-0..2 (bootstrapping several hosts),
 # controller-0..2 (the 2020 edition), class-0..29 (a class).
 LAB_GROUPS = {
     "tests/test_production_lab.py::test_a_production_fault": "production-faults",
@@ -30,6 +30,7 @@ LAB_GROUPS = {
     "tests/test_class_lab.py": "class",
     "tests/test_resilience_lab.py": "spare",
     "tests/test_stricter_lab.py": "spare",
+    "tests/test_report_browser.py": "spare",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }
@@ -37,7 +38,7 @@ LAB_GROUPS = {
 
 SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_audit_lab.py", "tests/test_editions_lab.py", "tests/test_faults.py",
-    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_report_browser.py",
+    "tests/test_jumpbox_lab.py", "tests/test_lab.py",
     "tests/test_suite_lab.py",
 )
 FIRST = ("production-faults", "server", "faults", "production", "spare", "many", "class", "controllers")  # longest first

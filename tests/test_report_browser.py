@@ -7,23 +7,24 @@ from pathlib import Path
 import pytest
 
 from core.remote import Remote
-from tests.labtools import audit
+from tests.labtools import audit, bootstrap_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
+HOST = "spare-0"  # a host of its own: these tests run beside those on server (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def failing_report(bootstrapped, tmp_path_factory):
-    host, member, _ = bootstrapped
+def failing_report(tmp_path_factory):
+    host, member, _ = bootstrap_server(HOST)
     out = tmp_path_factory.mktemp("report")
     remote = Remote(host)
     assert remote.run("chmod 755 -- %s", member.data_dir).ok
     try:
-        rc, _, _ = audit(out, f"--etcd-report={out / 'index.html'}")
+        rc, _, _ = audit(out, f"--etcd-report={out / 'index.html'}", host=HOST)
     finally:
         assert remote.run("chmod 700 -- %s", member.data_dir).ok
     assert rc == 1

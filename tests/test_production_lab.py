@@ -61,44 +61,21 @@ class Outcome:
 
 
 class Rounds(FaultRounds):
-    """The production faults on the clusters at once: each cluster takes the next fault as soon as it is done
-    with its last (a slow fault does not hold the other cluster up), resets its three hosts, bootstraps the
-    members, breaks the first in the fault's way (acting on its peers where the fault says), audits the
-    three, and runs the printed fixes when they are commands. The first fault's test runs them all."""
+    """The production faults in rounds: each round resets as many clusters as it has faults, and on each
+    cluster (at the same time) bootstraps the three members, breaks the first in the fault's way (acting on
+    its peers where the fault says), audits the three, and runs the printed fixes when they are commands."""
 
     def __init__(self, faults: list, tmp_path):
         super().__init__(faults, len(CLUSTERS), tmp_path)
 
-    def outcome(self, fault):
-        if not self.done:
-            self._run([f for r in self.rounds for f in r])
-        got = self.done[fault.id]
-        if isinstance(got, BaseException):
-            raise got
-        return got
-
     def _run(self, faults: list) -> None:
-        import queue
         from concurrent.futures import ThreadPoolExecutor
 
-        todo: queue.SimpleQueue = queue.SimpleQueue()
-        for fault in faults:
-            todo.put(fault)
-
-        def work(hosts: tuple) -> None:
-            while True:
-                try:
-                    fault = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    Lab().reset(list(hosts))
-                    self.done[fault.id] = self._one(fault, hosts)
-                except Exception as exc:  # noqa: BLE001 - that fault's test reports it
-                    self.done[fault.id] = exc
-
-        with ThreadPoolExecutor(len(CLUSTERS)) as pool:
-            list(pool.map(work, CLUSTERS))
+        clusters = CLUSTERS[:len(faults)]
+        Lab().reset([h for c in clusters for h in c])
+        with ThreadPoolExecutor(len(clusters)) as pool:
+            for fault, out in zip(faults, pool.map(self._one, faults, clusters)):
+                self.done[fault.id] = out
 
     def _one(self, fault, hosts: tuple) -> Outcome:
         from provision.faults.__main__ import bootstrap_cluster
@@ -124,12 +101,9 @@ class Rounds(FaultRounds):
 
 
 @pytest.fixture(scope="module")
-def rounds(request, tmp_path_factory):
+def rounds(tmp_path_factory):
     hosts = [h for c in CLUSTERS for h in c]
-    # the faults whose tests this run selected (-k), in the catalogue's order
-    chosen = {item.callspec.params["fault"].id for item in request.session.items
-              if item.originalname == test_a_production_fault_fails_exactly_its_checks_on_the_member_and_on_its_peers.__name__}
-    yield Rounds([f for f in FAULTS if f.id in chosen], tmp_path_factory.mktemp("production-faults"))
+    yield Rounds(FAULTS, tmp_path_factory.mktemp("production-faults"))
     Lab().down(hosts)
 
 

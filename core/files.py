@@ -1,9 +1,22 @@
-"""Local files written whole or not at all."""
+"""Local files written whole or not at all, and lock files that make processes take turns."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive lock on ``path`` (created, with its directory, if missing) until the block ends:
+    one process at a time, across processes (flock); the lock goes with the process if it dies."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield fh
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> bool:

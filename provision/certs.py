@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from core.files import atomic_write
+from core.files import atomic_write, locked
 from core.model import Member
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,18 +104,14 @@ def generate(dest: Path, member: Member, bits: int = 2048) -> None:
 def _one_at_a_time(fn):
     """Certificates are made by one process (or thread) at a time: test runs side by side in a fresh checkout
     must not make two CAs for one cluster (a member issued by one, its peers by the other)."""
-    import fcntl
     import functools
 
     @functools.wraps(fn)
-    def locked(*args, **kwargs):
-        lock = ROOT / ".lab" / ".certs.lock"
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+    def one(*args, **kwargs):
+        with locked(ROOT / ".lab" / ".certs.lock"):
             return fn(*args, **kwargs)
 
-    return locked
+    return one
 
 
 @_one_at_a_time

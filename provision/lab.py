@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from core.files import atomic_write
+from core.files import atomic_write, locked
 from core.wait import wait_for
 from core.model import DNS_LABEL
 RECIPE_VERSION = 3  # bump when the customisation below changes
@@ -624,8 +624,6 @@ class Lab:
         """One process at a time picks addresses, writes the client files, adds or drops the bridge and
         starts hosts (lab runs side by side: one must not drop the bridge another is starting hosts on).
         Re-entrant within a process."""
-        import fcntl
-
         with _LOCK:
             if _LOCK_DEPTH[0]:
                 _LOCK_DEPTH[0] += 1
@@ -634,9 +632,7 @@ class Lab:
                 finally:
                     _LOCK_DEPTH[0] -= 1
                 return
-            self.s.state.mkdir(parents=True, exist_ok=True)
-            with open(self.s.state / ".lock", "a") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
+            with locked(self.s.state / ".lock"):
                 _LOCK_DEPTH[0] = 1
                 try:
                     yield

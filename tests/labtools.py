@@ -49,11 +49,9 @@ DETECTION = ROOT / "reports" / "fault-detection.txt"  # the detection table's ro
 
 def detected(fault_id: str, failed_checks: str, verdict: str) -> None:
     """One row of the fault detection table (a file, so that rows of parallel test processes all count)."""
-    import fcntl
+    from core.files import locked
 
-    DETECTION.parent.mkdir(exist_ok=True)
-    with open(DETECTION, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with locked(DETECTION) as fh:
         fh.write(f"{fault_id}\t{failed_checks}\t{verdict}\n")
 
 

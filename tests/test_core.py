@@ -106,3 +106,17 @@ def test_a_binary_may_be_stricter_but_must_stay_runnable():
     assert etcd.problem(Stat("regular file", 0o644, "root", "root")) == \
         "etcd runs as root, who cannot run it: no execute bit"
     assert etcd.problem(Stat("regular file", 0o775, "root", "root")) == "mode 0775"
+
+
+def test_a_lock_file_is_held_by_one_holder_until_its_block_ends(tmp_path):
+    import fcntl
+
+    from core.files import locked
+
+    path = tmp_path / "sub" / ".lock"
+    with locked(path):
+        with open(path, "a") as other:  # another open file description, as another process would have
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(path, "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again

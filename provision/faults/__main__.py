@@ -12,6 +12,8 @@ from pathlib import Path
 from provision.faults import FaultError, apply, by_id, load
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
 def drill_file(profile: str) -> Path:
     """The last drill of a profile (one each: a lab drill and a cluster drill can be under way together)."""
     return ROOT / ".lab" / f"drill-{profile}.json"

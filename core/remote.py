@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import secrets
 import shlex
 import socket
 import threading
@@ -16,6 +17,11 @@ from core.evidence import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result
 
 class ReadOnlyError(RuntimeError):
     """A command that may change the host was sent where only reading is allowed."""
+
+
+class Deferred(BaseException):
+    """A read-only command asked for while :meth:`Remote.recording`: noted, not sent (a BaseException, so that
+    a check's own ``except Exception`` does not take it for a failure)."""
 
 
 class Remote:
@@ -30,6 +36,7 @@ class Remote:
         self.broken = False  # the SSH connection failed
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Event] = {}  # look commands on their way (see :meth:`look`)
+        self._local = threading.local()  # .recording: the commands noted by :meth:`recording` in this thread
 
     @contextlib.contextmanager
     def read_only(self):
@@ -40,6 +47,18 @@ class Remote:
         finally:
             self._read_only = before
 
+    @contextlib.contextmanager
+    def recording(self):
+        """Within it (in this thread), :meth:`look` of a command not yet answered notes the command and raises
+        :class:`Deferred` instead of sending it; yields the list of (command, timeout) noted. Used to learn what
+        the checks will ask, so that :meth:`look_many` can ask it in one session."""
+        noted: list[tuple[str, int | None]] = []
+        before, self._local.recording = getattr(self._local, "recording", None), noted
+        try:
+            yield noted
+        finally:
+            self._local.recording = before
+
     @property
     def name(self) -> str:
         return self.host.backend.get_pytest_id() if hasattr(self.host.backend, "get_pytest_id") else str(self.host)
@@ -48,10 +67,14 @@ class Remote:
         """A read-only command: its evidence is reused until a command run with :meth:`run` may have
         changed the host (many scenarios read the same ``systemctl show`` or ``etcdctl member list``)."""
         command = quote_command(template, *args)
+        noting = getattr(self._local, "recording", None)
         while True:
             with self._lock:
                 if command in self._seen:
                     return dataclasses.replace(self._seen[command])
+                if noting is not None:
+                    noting.append((command, timeout))
+                    raise Deferred(command)
                 waiting = self._pending.get(command)
                 if waiting is None:  # this thread sends it; others asking meanwhile wait for its answer
                     self._pending[command] = threading.Event()
@@ -66,6 +89,45 @@ class Remote:
             with self._lock:
                 self._pending.pop(command).set()
 
+    def look_many(self, commands: list[tuple[str, int | None]]) -> int:
+        """Read-only commands (already quoted, with their timeouts) sent in one SSH session, one after another,
+        each answer kept as :meth:`look` keeps it; how many were answered.
+
+        A session costs the host about 4 ms of CPU (sshd's fork, the login shell) and ``timeout`` with its
+        ``sh -c`` another 2; the quick commands of an audit cost about as much again. Each command still runs in
+        its own ``sh -c``, so that it answers as it would alone. The session as a whole is
+        bounded by the longest of the commands' timeouts; a command it did not reach is left unanswered, so
+        that :meth:`look` sends it on its own later, with its own timeout."""
+        with self._lock:
+            todo = list(dict.fromkeys(c for c, _ in commands if c not in self._seen and c not in self._pending))
+            for command in todo:
+                self._pending[command] = threading.Event()
+        if not todo:
+            return 0
+        limit = max([t or self.timeout for c, t in commands if c in todo])
+        mark = secrets.token_hex(8)
+        script = "".join(
+            f"printf '\\n{mark} {i}\\n'; printf '\\n{mark} {i}\\n' >&2; sh -c {shlex.quote(c)} </dev/null; "
+            f"printf '\\n{mark} rc {i} %d\\n' $?\n" for i, c in enumerate(todo))
+        answered = 0
+        try:
+            whole = self._exec(script, limit, keep=False)
+            outs, rcs = _split_batch(whole.stdout, mark)
+            errs, _ = _split_batch(whole.stderr, mark)
+            with self._lock:
+                for i, command in enumerate(todo):
+                    if i not in rcs or rcs[i] in (124, 255):  # not reached, or no answer to keep
+                        continue
+                    ev = Evidence(command, rcs[i], outs.get(i, ""), errs.get(i, ""))
+                    self.history.append(ev)
+                    self._seen[command] = ev
+                    answered += 1
+        finally:
+            with self._lock:
+                for command in todo:
+                    self._pending.pop(command).set()
+        return answered
+
     def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
         """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``.
 
@@ -76,7 +138,7 @@ class Remote:
         self._seen.clear()
         return self._exec(command, timeout)
 
-    def _exec(self, command: str, timeout: int | None) -> Evidence:
+    def _exec(self, command: str, timeout: int | None, keep: bool = True) -> Evidence:
         limit = timeout or self.timeout
         wrapped = f"timeout -k 2 {int(limit)} sh -c {shlex.quote(command)}"
         try:
@@ -87,7 +149,8 @@ class Remote:
         ev = Evidence(command, out.rc, out.stdout, out.stderr)
         if out.rc == 124:
             ev.note = f"killed after {limit}s"
-        self.history.append(ev)
+        if keep:
+            self.history.append(ev)
         return ev
 
     def sftp(self):
@@ -113,6 +176,20 @@ class Remote:
 
     def read(self, path: str, timeout: int | None = None) -> Evidence:
         return self.look("cat -- %s", path, timeout=timeout)
+
+
+def _split_batch(stream: str, mark: str) -> tuple[dict[int, str], dict[int, int]]:
+    """One stream of :meth:`Remote.look_many`'s session cut at its marks: ({index: output}, {index: exit code})."""
+    outs: dict[int, str] = {}
+    rcs: dict[int, int] = {}
+    for piece in stream.split(f"\n{mark} ")[1:]:
+        head, _, body = piece.partition("\n")
+        words = head.split()
+        if len(words) == 3 and words[0] == "rc" and words[1].isdigit() and words[2].isdigit():
+            rcs[int(words[1])] = int(words[2])
+        elif len(words) == 1 and words[0].isdigit():
+            outs[int(words[0])] = body
+    return outs, rcs
 
 
 def describe_connection_error(exc: BaseException) -> str:

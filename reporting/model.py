@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ TUTORIAL_ORDER = ("", "binaries", "configuration", "certificates", "service", "n
                   "provisioning", "resilience", "cluster", "quorum", "cis")
 
 
+@functools.lru_cache(maxsize=None)
 def tutorial_rank(feature_file: str) -> int:
     """``etcd_binaries.feature`` → its place in the tutorial's order (pre-flight first, unknown ones last)."""
     concern = Path(feature_file).stem.removeprefix("etcd_") if feature_file else ""
@@ -138,7 +140,16 @@ class Run:
 
     def _ordered(self, host: str | None = None) -> list[Outcome]:
         """Outcomes in the tutorial's order of concerns (as they ran within one concern)."""
-        mine = [(i, o) for i, o in enumerate(self.outcomes) if host is None or o.host == host]
+        if host is None:
+            mine = list(enumerate(self.outcomes))
+        else:  # a class's report asks per host, several times: the outcomes are grouped by host once
+            index = self.__dict__.get("_by_host")
+            if index is None or index[0] != len(self.outcomes):
+                grouped: dict[str, list[tuple[int, Outcome]]] = {}
+                for i, o in enumerate(self.outcomes):
+                    grouped.setdefault(o.host, []).append((i, o))
+                index = self.__dict__["_by_host"] = (len(self.outcomes), grouped)
+            mine = index[1].get(host, [])
         return [o for _, o in sorted(mine, key=lambda io: (tutorial_rank(io[1].feature_file), io[0]))]
 
     def features(self, host: str) -> list[tuple[str, list[Outcome]]]:

@@ -4,9 +4,10 @@ Auditing hosts one after another spends most of its time waiting for each host's
 process audits several hosts, the read-only checks below are run once per host, the hosts in parallel
 threads (one SSH connection each, as always); what they read stays in the host's :class:`Remote` cache,
 so the scenarios that follow judge from it instead of waiting again. Nothing here may change a host: the
-remote refuses ``run`` meanwhile. Within one host the quick commands go one after another (several sessions
-at once on one connection measured no faster on a 2-core machine, see bench/audit.py), beside the etcdctl
-requests, which go at once: on a member without a leader each of them waits for its whole timeout.
+remote refuses ``run`` meanwhile. Within one host the quick commands go together in one SSH session (two
+rounds: what the first answers names the second; see :func:`prefetch`): a session costs the host about as
+much CPU as a quick command itself, and a class's audit is bound by the CPU. The etcdctl requests then go at
+once, each in a session of its own: on a member without a leader each of them waits for its whole timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from checks import binaries, cluster, files, membership, network, service, unit
 from core.model import Member
-from core.remote import ReadOnlyError, Remote
+from core.remote import Deferred, ReadOnlyError, Remote
 
 MAX_THREADS = 16  # hosts at once
 ETCDCTL_THREADS = 8  # etcdctl requests at once on one host (sshd allows 10 sessions per connection by default)
@@ -34,7 +35,8 @@ def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
         out += [lambda n=name: files.certificate_file(r, m, n), lambda n=name: r.read(m.config_file(n))]
     out += [lambda: unit.current(r, m), lambda: unit.verify(r, m), lambda: unit.no_unexpected_flags(r, m),
             lambda: unit.setting(r, m, "RestartSec"), lambda: unit.setting(r, m, "WantedBy"),
-            lambda: service.enabled(r, m), lambda: service.running(r, m), lambda: network.listens_nowhere_else(r, m)]
+            lambda: service.enabled(r, m), lambda: service.running(r, m), lambda: network.listens_nowhere_else(r, m),
+            lambda: membership.serving(r, m)]  # what each etcdctl request checks first
     return out
 
 
@@ -53,26 +55,55 @@ def etcdctl_probes(remote: Remote, member: Member) -> list[Callable[[], object]]
     return out
 
 
-def gather(remote: Remote, member: Member) -> int:
-    """Run the probes on one host; how many commands they sent. A failed probe is left to its scenario."""
-    sent = len(remote.history)
+PREFETCH_ROUNDS = 3  # a check that reads what an earlier command named (ls, then stat of each file) asks in rounds
 
-    def attempt(probe) -> None:
-        if remote.broken:  # the connection is gone: the scenarios will say so, once each
-            return
+
+def _attempt(remote: Remote, probe) -> None:
+    if remote.broken:  # the connection is gone: the scenarios will say so, once each
+        return
+    try:
+        probe()
+    except ReadOnlyError:
+        raise  # a probe that would change the host is a bug, never skipped quietly
+    except Exception:  # noqa: BLE001 - the scenario that needs it reports it, in its own place
+        pass
+
+
+def prefetch(remote: Remote, quick: list[Callable[[], object]]) -> int:
+    """Ask what the quick probes will ask, in one SSH session per round (see :meth:`Remote.look_many`): the
+    probes are run while the remote only notes their commands, the noted commands are sent together, and again
+    for what their answers lead to. How many sessions were used."""
+    sessions = 0
+    for _ in range(PREFETCH_ROUNDS):
+        with remote.recording() as noted:
+            for probe in quick:
+                try:
+                    _attempt(remote, probe)
+                except Deferred:
+                    pass
+        if not noted or remote.broken:
+            break
         try:
-            probe()
-        except ReadOnlyError:
-            raise  # a probe that would change the host is a bug, never skipped quietly
-        except Exception:  # noqa: BLE001 - the scenario that needs it reports it, in its own place
-            pass
+            remote.look_many(noted)
+        except Exception:  # noqa: BLE001 - the probes below ask again, one command at a time, and report
+            break
+        sessions += 1
+    return sessions
 
-    with remote.read_only(), ThreadPoolExecutor(max_workers=ETCDCTL_THREADS) as pool:
-        asked = [pool.submit(attempt, p) for p in etcdctl_probes(remote, member)]
-        for probe in probes(remote, member):
-            attempt(probe)
-        for one in asked:
-            one.result()
+
+def gather(remote: Remote, member: Member, also: list[Callable[[], object]] | None = None) -> int:
+    """Run the probes on one host (and ``also``, read-only too); how many commands they sent. A failed probe is
+    left to its scenario."""
+    sent = len(remote.history)
+    quick = [*(also or []), *probes(remote, member)]
+    with remote.read_only():
+        prefetch(remote, quick)
+        with ThreadPoolExecutor(max_workers=ETCDCTL_THREADS) as pool:
+            asked = [pool.submit(_attempt, remote, p) for p in etcdctl_probes(remote, member)]
+            for probe in quick:
+                _attempt(remote, probe)
+            for one in asked:
+                one.result()
     return len(remote.history) - sent
 
 

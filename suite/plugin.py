@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         name = item_host_name(item)
         if name is not None:
             targets.selected.add(name)
+    # what exists now (modules, the collected items) lives as long as the run: the garbage collector need not
+    # walk it again in each full collection (a class of 30 hosts: 0.4 s of the run)
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)

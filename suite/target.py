@@ -145,9 +145,13 @@ class Targets:
         from suite.evidence import MAX_THREADS
 
         def prepare(name: str):
-            got = self._guarded(self._prepare, name, self.hosts[name])
+            got = self._guarded(self._prepare, name, self.hosts[name], False)
             if isinstance(got, Target):
-                gather(got.remote, got.member)
+                # what the host's version and files say is asked in the same sessions as the checks' evidence
+                gather(got.remote, got.member, also=[lambda: self._found_version(got)])
+                done = self._guarded(self._found_version, got)  # from what was gathered; a failure as before
+                if isinstance(done, BaseException):
+                    return done
             return got
 
         names = [n for n in self.hosts if n in hosts and n not in self.ready and n not in self.pending]
@@ -213,14 +217,15 @@ class Targets:
         except VersionError:
             target.found_version = ""
 
-    def _prepare(self, name: str, host) -> Target:
+    def _prepare(self, name: str, host, found_version: bool = True) -> Target:
         if self.mode() == LAB:
             self._reset_lab([name])
         target = self._target(name, host)
         if self.mode() in (LAB, BOOTSTRAP):
             self._inputs(target)
             target.actions = target.bootstrap()
-        self._found_version(target)
+        if found_version:
+            self._found_version(target)
         return target
 
     def cluster_addresses(self) -> dict[str, str]:

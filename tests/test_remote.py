@@ -152,3 +152,109 @@ def test_the_suite_reports_a_silent_host_in_one_precondition_line(tmp_path):
     assert out.returncode == 1 and len(lines) == 1, out.stdout[-2000:]
     assert "no SSH banner" in lines[0] and "(fix: ssh -v silent true" in lines[0]
     assert "Traceback" not in out.stdout and took < 40, took
+
+
+class LocalShell:
+    """Runs what the Remote sends in this machine's own shell (the batching's quoting and splitting are real
+    shell work; the host's part is not what these tests are about)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def run(self, command):
+        import subprocess
+
+        self.sent.append(command)
+        out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+
+        class Out:
+            rc, stdout, stderr = out.returncode, out.stdout, out.stderr
+        return Out()
+
+
+BATCHED = [
+    "printf 'two\\nlines\\n'",
+    "printf 'no newline at the end'",
+    "echo out; echo err >&2; exit 3",  # an exit ends its own command only
+    "printf ''",
+    "definitely-not-a-command-here",
+    "cat",  # reads nothing: stdin is /dev/null
+    "printf '\\n\\n'; printf 'x\\n\\n' >&2",
+    "echo 'a line that looks like a mark: 0123456789abcdef 1'",
+    "sh -c 'kill -TERM $$'",
+]
+
+
+def test_commands_sent_together_answer_as_each_alone():
+    from core.remote import Remote
+
+    alone = {c: Remote(LocalShell())._exec(c, None) for c in BATCHED}
+    host = LocalShell()
+    r = Remote(host)
+    assert r.look_many([(c, None) for c in BATCHED]) == len(BATCHED)
+    assert len(host.sent) == 1  # one session for all
+    for c in BATCHED:
+        got = r.look(c)
+        assert (got.rc, got.stdout, got.stderr) == (alone[c].rc, alone[c].stdout, alone[c].stderr), c
+    assert len(host.sent) == 1  # the looks above were answered from what the session brought
+    assert [ev.command for ev in r.history] == BATCHED
+
+
+def test_a_command_that_outlasts_the_session_is_left_to_ask_alone():
+    from core.remote import Remote
+
+    host = LocalShell()
+    r = Remote(host)
+    assert r.look_many([("echo before", 1), ("sleep 10", 1), ("echo after", 1)]) == 1
+    assert r.look("echo before").stdout == "before\n" and len(host.sent) == 1
+    assert r.look("echo after").stdout == "after\n" and len(host.sent) == 2  # sent on its own
+
+
+def test_recording_notes_what_would_be_asked_and_sends_nothing():
+    from core.remote import Deferred, Remote
+
+    host = CountingHost()
+    r = Remote(host)
+    r.look("hostname -s")
+
+    def probe():
+        r.look("hostname -s")  # known: answered
+        r.look("stat -- %s", "/etc/etcd")  # not known: noted, and the probe stops here
+        r.look("never reached")
+
+    with r.recording() as noted:
+        with pytest.raises(Deferred):
+            probe()
+    assert noted == [("stat -- /etc/etcd", None)] and len(host.sent) == 1
+    assert r.look("stat -- %s", "/etc/etcd").stdout == "out 2"  # outside recording, sent as usual
+
+
+def test_connections_to_different_hosts_are_made_at_once():
+    """Python 3.11's functools.cached_property locks the class: each SSH connection waited for the others."""
+    import threading
+    import time
+
+    from core.ssh import connection_property
+
+    made = []
+
+    class Backend:
+        @connection_property
+        def client(self):
+            made.append(self)
+            time.sleep(0.5)
+            return object()
+
+    backends = [Backend() for _ in range(4)]
+    start = time.monotonic()
+    threads = [threading.Thread(target=lambda b=b: b.client) for b in backends for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - start < 1.5  # one after another: 2 s
+    assert len(made) == 4  # two threads asking one backend: one connection
+    one = backends[0].client
+    assert backends[0].client is one
+    del backends[0].client  # dropped, as testinfra's cached client is, to reconnect
+    assert backends[0].client is not one and len(made) == 5

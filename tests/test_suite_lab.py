@@ -80,12 +80,26 @@ def test_gathering_evidence_only_reads_and_is_reused(bootstrapped):
     host, member, _ = bootstrapped
     before = settled_snapshot(host)
     remote = Remote(host)
-    sent = gather(remote, member)
-    assert sent == len({ev.command for ev in remote.history}) >= 20  # each command once, however many ask
+    remote.look("hostname -s")  # as the preparation does, for the member's name
+    sessions = []
+    send = host.backend._exec_command
+    host.backend._exec_command = lambda command: sessions.append(command) or send(command)
+    try:
+        sent = gather(remote, member)
+    finally:
+        del host.backend._exec_command
+    assert sent + 1 == len({ev.command for ev in remote.history}) >= 20  # each command once, however many ask
+    # the quick commands went together (two rounds), each etcdctl request on its own
+    etcdctl = [ev for ev in remote.history if "etcdctl --endpoints" in ev.command]
+    assert len(sessions) <= 2 + len(etcdctl) < sent
+    for ev in remote.history:  # each answers as it does alone
+        if ev.command.startswith(("stat ", "cat ", "systemctl cat", "systemd-analyze", "busctl")):
+            alone = Remote(host)._exec(ev.command, None)
+            assert (ev.rc, ev.stdout, ev.stderr) == (alone.rc, alone.stdout, alone.stderr), ev.command
     assert all(not ev.command.startswith(("systemctl start", "systemctl stop", "mv ", "rm ")) for ev in remote.history)
     assert gather_all([(remote, member)]) == [0]  # everything is already known
     assert unit.current(remote, member).ok and service.running(remote, member).ok
-    assert membership.leader(remote, member).ok and len(remote.history) == sent
+    assert membership.leader(remote, member).ok and len(remote.history) == sent + 1
     with remote.read_only(), pytest.raises(ReadOnlyError):
         remote.run("touch /root/never")
     assert not remote.run("test -e /root/never").ok

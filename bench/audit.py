@@ -9,6 +9,7 @@ Uses lab hosts bench-0..5 (bootstrapped here, purged at the end). -n 2 is one wo
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -17,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# the Python processes measured keep their bytecode, as make's runs do (the Makefile unexports
+# PYTHONDONTWRITEBYTECODE): an environment that forbids it would measure compiling the project each time
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, str(ROOT))
 
 import testinfra  # noqa: E402

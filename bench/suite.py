@@ -10,6 +10,7 @@ disruptive scenarios (SIGKILL and RestartSec, a reboot) are timed apart: they wa
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -18,6 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# the Python processes measured keep their bytecode, as make's runs do (the Makefile unexports
+# PYTHONDONTWRITEBYTECODE): an environment that forbids it would measure compiling the project each time
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 REPORT_ARGS = ["-q", "-p", "no:cacheprovider", "--junitxml=/dev/null", "--html=/tmp/kthw-bench.html",
                "--cucumberjson=/tmp/kthw-bench.json"]
 

@@ -24,6 +24,36 @@ SESSION_RETRIES = 600  # a session refused for sshd's MaxSessions is asked again
 CONNECT_BUDGET = 10.0  # seconds for TCP connect, SSH banner, key exchange and authentication together
 
 
+_PARSED: dict[tuple[str, str], tuple[tuple[int, int], object]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(kind: str, path: str, load):
+    """``load(path)``, once per version of the file (its mtime and size) in this process: an SSH config and a
+    known_hosts are read for each host, and paramiko's reading of a known_hosts file compares each line with
+    all lines before it (a lab's 60 hosts: about 5,000 comparisons, for each connection)."""
+    st = os.stat(path)
+    stamp = (st.st_mtime_ns, st.st_size)
+    with _PARSED_LOCK:
+        got = _PARSED.get((kind, path))
+    if got is not None and got[0] == stamp:
+        return got[1]
+    value = load(path)
+    with _PARSED_LOCK:
+        _PARSED[(kind, path)] = (stamp, value)
+    return value
+
+
+def _known_hosts(path: str) -> list:
+    """The entries of a known_hosts file (paramiko's HostKeyEntry), parsed once per version of the file."""
+    return _parsed("known_hosts", path, lambda p: list(paramiko.HostKeys(p)._entries))
+
+
+def ssh_config(path: str) -> paramiko.SSHConfig:
+    """An SSH config, parsed once per version of the file (only looked up afterwards)."""
+    return _parsed("ssh_config", path, paramiko.SSHConfig.from_path)
+
+
 class connection_property:
     """Like ``functools.cached_property``, except that it locks per instance: Python 3.11's cached_property
     holds one lock for all instances of the class while it computes, so the SSH connections of several hosts
@@ -66,7 +96,7 @@ class CheckedParamikoBackend(ParamikoBackend):
         path = self.ssh_config or os.path.expanduser("~/.ssh/config")
         raw: dict[str, Any] = {}
         if os.path.exists(path):
-            config = paramiko.SSHConfig.from_path(path)
+            config = ssh_config(path)
             raw = config.lookup(self.host.name)
             scratch = paramiko.SSHClient()
             self._load_ssh_config(scratch, cfg, config, os.path.dirname(path))
@@ -92,13 +122,15 @@ class CheckedParamikoBackend(ParamikoBackend):
     def client(self) -> paramiko.SSHClient:
         cfg, raw = self._read_config()
         client = paramiko.SSHClient()
+        # as load_system_host_keys and load_host_keys do, from the files as parsed once (see _parsed)
         default = os.path.expanduser("~/.ssh/known_hosts")
         if os.path.exists(default):
-            client.load_system_host_keys(default)
+            client._system_host_keys._entries.extend(_known_hosts(default))
         for path in str(raw.get("userknownhostsfile", "")).split():
             path = os.path.expanduser(path)
             if os.path.exists(path):
-                client.load_host_keys(path)
+                client._host_keys_filename = path  # where accept-new adds a key, as load_host_keys sets it
+                client._host_keys._entries.extend(_known_hosts(path))
         strict = str(raw.get("stricthostkeychecking", "yes")).lower()
         if strict == "no":
             client.set_missing_host_key_policy(paramiko.WarningPolicy())

@@ -12,6 +12,7 @@ once, each in a session of its own: on a member without a leader each of them wa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,16 +43,28 @@ def probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
 
 def etcdctl_probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
     """The read-only checks that ask etcd itself (each may wait for etcdctl's timeout)."""
+    return [*own_etcdctl_probes(remote, member), *wide_etcdctl_probes(remote, member)]
+
+
+def own_etcdctl_probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
+    """Those that ask this member only, endpoint status first: when it answers at once, so do the others."""
     r, m = remote, member
-    # those that send two requests one after the other first: they start while the threads are free
     out: list[Callable[[], object]] = [lambda: membership.leader(r, m)]
+    out += [lambda f=fmt: membership.list_members(r, m, f) for fmt in membership.FORMAT_ARGS]
+    out += [lambda: membership.healthy(r, m), lambda: membership.hostname_matches(r, m),
+            lambda: membership.version_matches(r, m)]
+    return out
+
+
+def wide_etcdctl_probes(remote: Remote, member: Member) -> list[Callable[[], object]]:
+    """Those that ask the other members too, or try how the member refuses a client: each may wait for its
+    timeout whatever this member answers."""
+    r, m = remote, member
+    out: list[Callable[[], object]] = []
     if m.tls:
         out += [lambda: cluster.no_cert_refused(r, m), lambda: cluster.plain_http_refused(r, m)]
-    out += [lambda f=fmt: membership.list_members(r, m, f) for fmt in membership.FORMAT_ARGS]
-    out += [lambda: membership.healthy(r, m)]
     if m.cluster_size > 1:  # the cluster seen from this member
         out += [lambda: cluster.all_started(r, m), lambda: cluster.one_leader(r, m), lambda: cluster.cluster_healthy(r, m)]
-    out += [lambda: membership.hostname_matches(r, m), lambda: membership.version_matches(r, m)]
     return out
 
 
@@ -96,15 +109,37 @@ def gather(remote: Remote, member: Member, also: list[Callable[[], object]] | No
     left to its scenario."""
     sent = len(remote.history)
     quick = [*(also or []), *probes(remote, member)]
+    own, wide = own_etcdctl_probes(remote, member), wide_etcdctl_probes(remote, member)
     with remote.read_only():
         prefetch(remote, quick)
         with ThreadPoolExecutor(max_workers=ETCDCTL_THREADS) as pool:
-            asked = [pool.submit(_attempt, remote, p) for p in etcdctl_probes(remote, member)]
+            asked = [pool.submit(_attempt, remote, p) for p in wide]
+            if _answers_at_once(remote, own[0]):
+                prefetch(remote, own[1:])  # the member answers: its other requests together, one session
+            asked += [pool.submit(_attempt, remote, p) for p in own[1:]]  # (each at once, if not)
             for probe in quick:
                 _attempt(remote, probe)
             for one in asked:
                 one.result()
     return len(remote.history) - sent
+
+
+ANSWERS_AT_ONCE = 2.0  # seconds: an etcd member with a leader answers etcdctl in milliseconds
+
+
+def _answers_at_once(remote: Remote, probe) -> bool:
+    """Run the probe; whether the request it sends first succeeded within :data:`ANSWERS_AT_ONCE`."""
+    with remote.recording() as noted:
+        try:
+            _attempt(remote, probe)
+        except Deferred:
+            pass
+    before = len(remote.history)
+    start = time.monotonic()
+    _attempt(remote, probe)
+    took = time.monotonic() - start
+    first = [ev for ev in remote.history[before:] if noted and ev.command == noted[0][0]]
+    return bool(first) and first[0].ok and took < ANSWERS_AT_ONCE
 
 
 def gather_all(pairs: list[tuple[Remote, Member]]) -> list[int]:

@@ -89,6 +89,7 @@ class Targets:
         self.hosts: dict[str, object] = {}  # host name → the testinfra host the tests use
         self.selected: set[str] = set()  # the hosts whose scenarios run in this process
         self.pending: dict[str, Future] = {}  # host → its preparation, under way in a thread
+        self.tracebacks: dict[str, object] = {}  # host → where its preparation failed, as first raised
 
     def mode(self) -> str:
         return self.config.stash[MODE_KEY]
@@ -112,14 +113,16 @@ class Targets:
             elif name in (together := self._together()):
                 if name not in self.pending:
                     self._prepare_together(together)
-                self.ready[name] = self.pending.pop(name).result()
+                self.ready[name] = self._guarded(self.pending.pop(name).result)
             else:
                 self.ready[name] = self._guarded(self._prepare, name, host)
         got = self.ready[name]
         if isinstance(got, BaseException):
+            self.tracebacks.setdefault(name, got.__traceback__)
             if not preflight_test and name in self.preflight_hosts:
                 pytest.skip(f"{name} is not checked: it failed its pre-flight (test_preflight[{name}])")
-            raise got
+            # raised as it was first raised: raising it again would add this frame to its traceback each time
+            raise got.with_traceback(self.tracebacks.get(name))
         return got
 
     def _together(self) -> set[str]:
@@ -167,9 +170,14 @@ class Targets:
 
     @staticmethod
     def _guarded(fn, *args):
+        """What ``fn`` returns, or the exception it raised: a host's preparation is tried once, whatever happened
+        (an unexpected error too: trying again for each of its scenarios would reset or reconnect the host each
+        time, and a class of 30 would take many minutes to report one bug)."""
         try:
             return fn(*args)
         except (CheckFailure, BootstrapError) as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - reported by each scenario of the host, as raised
             return exc
 
     def _reset_lab(self, names: list[str]) -> None:

@@ -75,6 +75,26 @@ def test_a_wrong_host_key_is_refused(lab, tmp_path):
         backend.run("true")
 
 
+def test_accept_new_adds_an_unknown_key_and_a_changed_file_is_read_again(lab, tmp_path):
+    """StrictHostKeyChecking accept-new: an unknown host is added to the known_hosts file and reached; the
+    suite reads each known_hosts file once per version of it, so a key changed in the file is seen."""
+    from core.ssh import CheckedParamikoBackend
+
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    cfg = tmp_path / "ssh_config"
+    text = (ROOT / ".lab/ssh_config").read_text().replace(str(ROOT / ".lab/known_hosts"), str(known))
+    cfg.write_text(text.replace("StrictHostKeyChecking yes", "StrictHostKeyChecking accept-new"))
+    assert "StrictHostKeyChecking accept-new" in cfg.read_text()
+    assert CheckedParamikoBackend("server", ssh_config=str(cfg)).run("true").rc == 0
+    assert lab.host_key("server").split()[1] in known.read_text()  # added
+    assert CheckedParamikoBackend("server", ssh_config=str(cfg)).run("true").rc == 0  # and known from now on
+    other = lab.host_key("node-0").split()
+    known.write_text(f"server,10.240.0.10 {other[0]} {other[1]}\n")  # the file changes: another key for server
+    with pytest.raises(paramiko.BadHostKeyException):
+        CheckedParamikoBackend("server", ssh_config=str(cfg)).run("true")
+
+
 def test_hosts_reach_each_other_by_name(lab):
     out = ssh("server", "timeout 5 bash -c 'echo > /dev/tcp/node-0.kubernetes.local/22' && echo reached")
     assert out.stdout.strip() == "reached", out.stderr

@@ -258,3 +258,59 @@ def test_connections_to_different_hosts_are_made_at_once():
     assert backends[0].client is one
     del backends[0].client  # dropped, as testinfra's cached client is, to reconnect
     assert backends[0].client is not one and len(made) == 5
+
+
+def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host():
+    """An error nobody foresaw (a bug) fails the host's scenarios alike, with the first traceback; the host is
+    not prepared again for each scenario (a class of 30 once took minutes to report one bug that way)."""
+    import traceback
+    from types import SimpleNamespace
+
+    from suite.target import AUDIT, MODE_KEY, Targets
+
+    class Config:
+        def __init__(self):
+            self.stash = pytest.Stash()
+            self.stash[MODE_KEY] = AUDIT
+            self.option = SimpleNamespace(profile="lab")
+            self.cleanups = []
+
+        def add_cleanup(self, fn):
+            self.cleanups.append(fn)
+
+    config = Config()
+    targets = Targets(config)
+    tries = []
+
+    def prepare(name, host, found_version=True):
+        tries.append(name)
+        raise RuntimeError(f"a bug while preparing {name}")
+
+    targets._prepare = prepare
+    hosts = {n: SimpleNamespace(backend=SimpleNamespace(get_pytest_id=lambda n=n: n)) for n in ("a", "b")}
+    targets.hosts = dict(hosts)
+    targets.selected = {"a", "b"}  # prepared together, in threads
+    depths = []
+    for _ in range(3):
+        for name in ("a", "b"):
+            with pytest.raises(RuntimeError, match=f"a bug while preparing {name}") as info:
+                targets.get(hosts[name])
+            depths.append(len(traceback.extract_tb(info.value.__traceback__)))
+    for fn in config.cleanups:
+        fn()
+    assert sorted(tries) == ["a", "b"]
+    assert len(set(depths)) == 1  # the traceback does not grow with each scenario
+
+
+def test_requests_go_together_only_after_the_first_answered_at_once(monkeypatch):
+    """On a member without a leader each etcdctl request waits for its timeout: they then go at once, each in
+    its own session, instead of one after another in one."""
+    from core.remote import Remote
+    from suite import evidence
+
+    monkeypatch.setattr(evidence, "ANSWERS_AT_ONCE", 0.3)
+    r = Remote(LocalShell())
+    assert evidence._answers_at_once(r, lambda: (r.look("echo first"), r.look("echo second")))
+    assert [ev.command for ev in r.history] == ["echo first", "echo second"]
+    assert not evidence._answers_at_once(r, lambda: r.look("echo failed; exit 1"))
+    assert not evidence._answers_at_once(r, lambda: r.look("sleep 0.6"))

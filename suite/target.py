@@ -140,7 +140,7 @@ class Targets:
         return hosts if len(hosts) > 1 else set()
 
     def _prepare_together(self, hosts: set[str]) -> None:
-        """Prepare the hosts in threads (16 at a time), in the order their scenarios run; each host's
+        """Prepare the hosts in threads (8 at a time), in the order their scenarios run; each host's
         scenarios start as soon as that host is ready (see :meth:`get`), while the later hosts are still being
         prepared."""
         from concurrent.futures import ThreadPoolExecutor

@@ -41,7 +41,7 @@ SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_jumpbox_lab.py", "tests/test_lab.py",
     "tests/test_suite_lab.py",
 )
-FIRST = ("production-faults", "server", "faults", "production", "spare", "many", "class", "controllers")  # longest first
+FIRST = ("production-faults", "server", "production", "faults", "spare", "controllers", "many", "class")  # longest first
 
 
 def group_of(nodeid: str) -> str:

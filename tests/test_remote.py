@@ -308,9 +308,19 @@ def test_requests_go_together_only_after_the_first_answered_at_once(monkeypatch)
     from core.remote import Remote
     from suite import evidence
 
-    monkeypatch.setattr(evidence, "ANSWERS_AT_ONCE", 0.3)
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(evidence, "ANSWERS_AT_ONCE", 0.5)
     r = Remote(LocalShell())
-    assert evidence._answers_at_once(r, lambda: (r.look("echo first"), r.look("echo second")))
-    assert [ev.command for ev in r.history] == ["echo first", "echo second"]
-    assert not evidence._answers_at_once(r, lambda: r.look("echo failed; exit 1"))
-    assert not evidence._answers_at_once(r, lambda: r.look("sleep 0.6"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        asked = []
+        assert evidence._answers_at_once(r, lambda: (r.look("echo first"), r.look("echo second")), pool, asked)
+        assert [ev.command for ev in r.history] == ["echo first", "echo second"]
+        assert not evidence._answers_at_once(r, lambda: r.look("echo failed; exit 1"), pool, asked)
+        start = time.monotonic()
+        assert not evidence._answers_at_once(r, lambda: r.look("sleep 3"), pool, asked)
+        assert time.monotonic() - start < 2  # the caller goes on; the request still ends in the pool
+        for one in asked:
+            one.result()
+    assert r.look("sleep 3").rc == 0 and len(r.history) == 4

@@ -6,8 +6,10 @@ threads (one SSH connection each, as always); what they read stays in the host's
 so the scenarios that follow judge from it instead of waiting again. Nothing here may change a host: the
 remote refuses ``run`` meanwhile. Within one host the quick commands go together in one SSH session (two
 rounds: what the first answers names the second; see :func:`prefetch`): a session costs the host about as
-much CPU as a quick command itself, and a class's audit is bound by the CPU. The etcdctl requests then go at
-once, each in a session of its own: on a member without a leader each of them waits for its whole timeout.
+much CPU as a quick command itself, and a class's audit is bound by the CPU. Then ``etcdctl endpoint status``
+goes alone: when the member answers it at once, its other requests to that member go together too; else each
+goes at once in a session of its own (on a member without a leader each waits for its whole timeout), as do
+the requests that ask the other members or try a refused client, whatever the member answers.
 """
 
 from __future__ import annotations

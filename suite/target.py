@@ -109,7 +109,11 @@ class Targets:
         name = host_name(host)
         if name not in self.ready:
             if self.profile == "production":
-                self._prepare_cluster()
+                failed = self._guarded(self._prepare_cluster)  # None when it went through
+                if isinstance(failed, BaseException):  # unforeseen: every member fails with it, once prepared
+                    for n in self.hosts:
+                        self.ready.setdefault(n, failed)
+                        self.tracebacks.setdefault(n, failed.__traceback__)
             elif name in (together := self._together()):
                 if name not in self.pending:
                     self._prepare_together(together)

@@ -260,7 +260,8 @@ def test_connections_to_different_hosts_are_made_at_once():
     assert backends[0].client is not one and len(made) == 5
 
 
-def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host():
+@pytest.mark.parametrize("profile", ["lab", "production"])
+def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host(profile):
     """An error nobody foresaw (a bug) fails the host's scenarios alike, with the first traceback; the host is
     not prepared again for each scenario (a class of 30 once took minutes to report one bug that way)."""
     import traceback
@@ -272,7 +273,7 @@ def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host():
         def __init__(self):
             self.stash = pytest.Stash()
             self.stash[MODE_KEY] = AUDIT
-            self.option = SimpleNamespace(profile="lab")
+            self.option = SimpleNamespace(profile=profile)
             self.cleanups = []
 
         def add_cleanup(self, fn):
@@ -286,19 +287,24 @@ def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host():
         tries.append(name)
         raise RuntimeError(f"a bug while preparing {name}")
 
+    def prepare_cluster():
+        tries.append("cluster")
+        raise RuntimeError("a bug while preparing a or b")
+
     targets._prepare = prepare
+    targets._prepare_cluster = prepare_cluster
     hosts = {n: SimpleNamespace(backend=SimpleNamespace(get_pytest_id=lambda n=n: n)) for n in ("a", "b")}
     targets.hosts = dict(hosts)
     targets.selected = {"a", "b"}  # prepared together, in threads
     depths = []
     for _ in range(3):
         for name in ("a", "b"):
-            with pytest.raises(RuntimeError, match=f"a bug while preparing {name}") as info:
+            with pytest.raises(RuntimeError, match=f"a bug while preparing .*{name}") as info:
                 targets.get(hosts[name])
             depths.append(len(traceback.extract_tb(info.value.__traceback__)))
     for fn in config.cleanups:
         fn()
-    assert sorted(tries) == ["a", "b"]
+    assert sorted(tries) == (["a", "b"] if profile == "lab" else ["cluster"])
     assert len(set(depths)) == 1  # the traceback does not grow with each scenario
 
 

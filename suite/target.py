@@ -242,11 +242,11 @@ class Targets:
 
     def cluster_addresses(self) -> dict[str, str]:
         """{host name: address} of the production cluster: machines.txt, else the SSH config's HostName."""
-        import paramiko
+        from core.ssh import ssh_config
 
         out = {}
         config_path = self.config.option.ssh_config
-        config = paramiko.SSHConfig.from_path(config_path) if config_path and Path(config_path).exists() else None
+        config = ssh_config(config_path) if config_path and Path(config_path).exists() else None
         for name in self.hosts:
             addr = self.addresses.get(name) or (config.lookup(name).get("hostname") if config else None) or name
             try:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from core.evidence import Result
+from core.evidence import Evidence, Result
 from core.remote import Remote
 from core.version import VersionError, etcd_version
 from core.model import TUTORIAL_URL, Member
 
 VERSION_COMMAND = {"etcd": "%s --version", "etcdctl": "%s version"}
+
+# ``uname -m`` → the architecture in etcd's release names (etcd-vX-linux-<arch>.tar.gz)
+RELEASE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "ppc64le": "ppc64le", "s390x": "s390x"}
+
+
+def wrong_architecture(ev: Evidence) -> bool:
+    """The binary is there but the kernel cannot run it: built for another architecture (the shell's
+    "Exec format error"; bash says "cannot execute binary file")."""
+    err = ev.stderr.lower()
+    return ev.rc == 126 and ("exec format error" in err or "cannot execute binary file" in err)
+
+
+def architecture_fix(remote: Remote, name: str, path: str, mode: int) -> tuple[str, Evidence]:
+    """The fix for a binary built for another architecture, naming the release this host needs."""
+    ev = remote.look("uname -m")
+    machine = ev.stdout.strip() if ev.ok else ""
+    arch = RELEASE_ARCH.get(machine, "")
+    which = f"the etcd-vX-linux-{arch} release" if arch else "the release built for this host's architecture"
+    return (f"install -o root -g root -m {mode:o} {name} {path}   # {name} from {which}: this host is "
+            f"{machine or 'unknown'} (uname -m), the installed one is built for another architecture"), ev
 
 
 def reports_version(remote: Remote, member: Member, name: str, expected: str | None = None) -> Result:
@@ -25,10 +45,15 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
     else:
         shown = found or "no version in its output"
     fix = f"install -o root -g root -m {member.modes.binary:o} {name} {path}   # the release downloaded for the step"
-    if ev.rc == 126:  # it is there but may not be run: its mode is what is wrong
+    evidence = [ev]
+    if wrong_architecture(ev):
+        shown += ": exec format error (built for another architecture)"
+        fix, machine = architecture_fix(remote, name, path, member.modes.binary)
+        evidence.append(machine)
+    elif ev.rc == 126:  # it is there but may not be run: its mode is what is wrong
         shown += ": permission denied"
         fix = f"chmod {member.modes.binary:o} {path}"
     return Result(
-        f"{path} reports {'version ' + expected if expected else 'its version'}", ok, want, shown, [ev],
+        f"{path} reports {'version ' + expected if expected else 'its version'}", ok, want, shown, evidence,
         fix, TUTORIAL_URL + "#install-the-etcd-binaries",
     )

@@ -115,10 +115,24 @@ def known_cause(journal_text: str, member: Member) -> tuple[str, str]:
     return "", ""
 
 
-def with_cause(remote: Remote, member: Member, fix: str) -> str:
+# systemd's exit status when it could not start the service's program at all (EXIT_EXEC)
+EXIT_EXEC = "203"
+
+
+def exec_failed(member: Member) -> str:
+    """What status=203/EXEC means when the journal does not say why (its lines may be gone or not written yet)."""
+    return (f"systemd could not execute {member.etcd_path} (status=203/EXEC); {member.etcd_path} --version says why: "
+            f"Exec format error = built for another architecture than this host's (uname -m), Permission denied = "
+            f"chmod {member.modes.binary:o} {member.etcd_path}, No such file = install it there")
+
+
+def with_cause(remote: Remote, member: Member, fix: str, props: dict[str, str] | None = None) -> str:
     """``fix`` led by what the journal says went wrong, when it is a failure students meet (a shell comment, and
-    the command that repairs it in place of ``fix`` when there is one)."""
+    the command that repairs it in place of ``fix`` when there is one); failing that, what systemd's exit status
+    of the service's program says."""
     why, command = known_cause(journal(remote, member).stdout, member)
+    if not why and (props or {}).get("ExecMainStatus") == EXIT_EXEC:
+        why = exec_failed(member)
     return f"# {why}\n{command or fix}" if why else fix
 
 
@@ -129,7 +143,7 @@ def running(remote: Remote, member: Member) -> Result:
     evidence = [ev] if ok else [ev, journal(remote, member)]
     fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     if not ok:  # the meaning as a shell comment: the printed lines stay safe to paste
-        fix = with_cause(remote, member, fix)
+        fix = with_cause(remote, member, fix, props)
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(

@@ -17,7 +17,7 @@ SEE = TUTORIAL_URL + "#configure-the-etcd-server"
 SHOW_PROPERTIES = (
     "LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "DropInPaths", "NeedDaemonReload",
     "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "Environment", "EnvironmentFiles",
-    "Result", "NRestarts", "User", "Group",
+    "Result", "ExecMainStatus", "NRestarts", "User", "Group",
 )
 def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
     props = " ".join(f"-p {p}" for p in SHOW_PROPERTIES)

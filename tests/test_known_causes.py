@@ -87,3 +87,53 @@ def test_a_cluster_id_mismatch_names_the_member_that_holds_another_clusters_data
     why, command = known_cause(peer, production_member("etcd-1", cluster))
     assert "the member with ID 19d276795e9ab2bf holds another cluster's data" in why and "nothing to do here" in why
     assert command == ""
+
+
+class Answers:
+    """A remote that answers each command from a table (the first key the command starts with)."""
+
+    def __init__(self, table: dict):
+        self.table = table
+
+    def look(self, cmd, *args, **_):
+        from core.evidence import Evidence
+
+        for start, (rc, out, err) in self.table.items():
+            if cmd.startswith(start) or (args and str(args[0]).startswith(start)):
+                return Evidence(cmd % args if args else cmd, rc, out, err)
+        raise AssertionError(f"unexpected command {cmd!r}")
+
+
+def test_a_binary_for_another_architecture_names_the_hosts_release_not_its_mode():
+    from checks.binaries import reports_version
+
+    # as dash prints it for etcd's arm64 build on an x86_64 host (exit 126, like a missing x bit)
+    remote = Answers({"%s --version": (126, "", "sh: 1: /usr/local/bin/etcd: Exec format error\n"),
+                      "uname -m": (0, "x86_64\n", "")})
+    result = reports_version(remote, Member(), "etcd")
+    assert not result.ok and "exec format error" in result.found
+    assert "uname -m" in result.fix and "etcd-vX-linux-amd64" in result.fix and "chmod" not in result.fix
+    assert [e.command for e in result.evidence][-1] == "uname -m"
+
+
+def test_a_binary_without_its_x_bit_is_still_fixed_with_chmod():
+    from checks.binaries import reports_version
+
+    remote = Answers({"%s --version": (126, "", "sh: 1: /usr/local/bin/etcd: Permission denied\n")})
+    result = reports_version(remote, Member(), "etcd")
+    assert not result.ok and result.fix == "chmod 755 /usr/local/bin/etcd" and "permission denied" in result.found
+
+
+def test_status_203_names_what_may_be_wrong_when_the_journal_has_lost_the_reason():
+    from checks.service import running
+
+    show = "LoadState=loaded\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=203\n"
+    remote = Answers({"systemctl show": (0, show, ""), "journalctl": (0, "systemd[1]: Failed to start etcd.\n", "")})
+    result = running(remote, Member())
+    comment, command = result.fix.splitlines()
+    assert comment.startswith("# systemd could not execute /usr/local/bin/etcd (status=203/EXEC)")
+    assert "uname -m" in comment and "chmod 755 /usr/local/bin/etcd" in comment
+    assert command.startswith("systemctl start etcd")
+    # another exit status: no such guess
+    remote.table["systemctl show"] = (0, show.replace("=203", "=1"), "")
+    assert running(remote, Member()).fix.startswith("systemctl start etcd")

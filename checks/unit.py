@@ -131,14 +131,36 @@ def verify(remote: Remote, member: Member) -> Result:
 # The service's settings as data: the setting in the unit → (where systemd's value is read, the model's value
 # as systemd holds it, comparison). Times are read over D-Bus in microseconds (busctl), never from
 # systemctl's human spelling ("1min 30s"); WantedBy= from the [Install] sections systemd uses.
-EQUALS, AMONG = "equals", "among"
+EQUALS, AMONG, COVERS = "equals", "among", "restarts in each case it does, or more"
 SHOW, BUS, INSTALL = "systemctl show", "busctl", "systemctl cat"
 SETTINGS = {
     "Type": (SHOW, "Type", lambda u: u.type, EQUALS),
-    "Restart": (SHOW, "Restart", lambda u: u.restart, EQUALS),
+    "Restart": (SHOW, "Restart", lambda u: u.restart, COVERS),
     "RestartSec": (BUS, "RestartUSec", lambda u: u.restart_sec * 1_000_000, EQUALS),
     "WantedBy": (INSTALL, "WantedBy", lambda u: u.wanted_by, AMONG),
 }
+
+
+# When systemd restarts a service, for each Restart= value (the table "Exit causes and the effect of the Restart=
+# settings" of systemd.service(5)): a value that restarts in every case the wanted one does is as good or stricter
+# (Restart=always for the tutorial's on-failure, as etcd's own example units have it).
+RESTART_CAUSES = {
+    "no": frozenset(),
+    "always": frozenset({"clean", "unclean-exit-code", "unclean-signal", "timeout", "watchdog"}),
+    "on-success": frozenset({"clean"}),
+    "on-failure": frozenset({"unclean-exit-code", "unclean-signal", "timeout", "watchdog"}),
+    "on-abnormal": frozenset({"unclean-signal", "timeout", "watchdog"}),
+    "on-abort": frozenset({"unclean-signal"}),
+    "on-watchdog": frozenset({"watchdog"}),
+}
+
+
+def restarts_covering(want: str) -> list[str]:
+    """The Restart= values that restart the service in each case ``want`` does (``want`` first)."""
+    need = RESTART_CAUSES.get(want)
+    if need is None:
+        return [want]
+    return [want] + [v for v, causes in RESTART_CAUSES.items() if v != want and need and causes >= need]
 
 
 def unit_object_path(unit_name: str) -> str:
@@ -183,7 +205,8 @@ def setting(remote: Remote, member: Member, label: str) -> Result:
     else:
         ev, props = show(remote, member)
         value = props.get(prop, "")
-        ok, found_text, want_text = value == want, value or "(unset)", str(want)
+        accepted = restarts_covering(want) if compare == COVERS else [want]
+        ok, found_text, want_text = value in accepted, value or "(unset)", " or ".join(map(str, accepted))
         where = "[Service]"
     reload = "reenable" if source == INSTALL else "restart"
     fix = (f"set {label}={model_value} in {where} of {member.unit_path}, then systemctl daemon-reload && "

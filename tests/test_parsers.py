@@ -158,3 +158,15 @@ def test_unit_object_paths_are_encoded_as_systemd_does():
     assert unit_object_path("etcd.service") == "/org/freedesktop/systemd1/unit/etcd_2eservice"
     assert unit_object_path("etcd-cluster.service") == "/org/freedesktop/systemd1/unit/etcd_2dcluster_2eservice"
     assert unit_object_path("2etcd.service").startswith("/org/freedesktop/systemd1/unit/_32etcd")
+
+
+def test_restart_values_accepted_are_those_that_restart_in_each_case_the_wanted_one_does():
+    from checks.unit import restarts_covering
+    from core.model import RESTART_VALUES
+
+    assert restarts_covering("on-failure") == ["on-failure", "always"]
+    assert restarts_covering("always") == ["always"]
+    assert restarts_covering("no") == ["no"]  # no restart wanted: exactly that
+    assert set(restarts_covering("on-abort")) == {"on-abort", "on-abnormal", "on-failure", "always"}
+    for value in RESTART_VALUES:  # every value systemd knows is in the table
+        assert restarts_covering(value)[0] == value and "always" in restarts_covering(value) or value == "no"

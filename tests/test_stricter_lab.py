@@ -1,6 +1,7 @@
 """A stricter setup than the tutorial's is correct and passes: etcd run as its own user (``User=etcd``), its
 data directory owned by it, 0700 (what CIS 1.1.12 asks for). The same setup broken one way fails, naming
-the user. RestartSec of a minute or more is compared as systemd holds it."""
+the user. RestartSec of a minute or more is compared as systemd holds it; Restart=always is as good as
+on-failure."""
 
 from __future__ import annotations
 
@@ -73,3 +74,20 @@ def test_restart_sec_of_a_minute_and_a_half_is_read_as_systemd_holds_it(tmp_path
     rc, results, output = audit(tmp_path, "--check=service.*", host=HOST)  # the tutorial's 5 s: a real difference
     assert rc == 1 and results.failed_checks(HOST) == {"service.restartsec"}
     assert "RestartUSec=90000000 us (90 s)" in output
+
+
+def test_restart_always_restarts_in_each_case_on_failure_does_and_passes(tmp_path):
+    """Restart=always (etcd's own example units) restarts etcd in every case on-failure does: it passes;
+    on-abnormal does not restart after an unclean exit code: it fails, naming what is accepted."""
+    host, member, _ = bootstrap_server(HOST)
+    remote = Remote(host)
+    for value, passes in (("always", True), ("on-abnormal", False)):
+        assert remote.run(f"sed -i 's/^Restart=.*$/Restart={value}/' /etc/systemd/system/etcd.service && "
+                          "systemctl daemon-reload").ok
+        assert remote.run("systemctl show -p Restart --value etcd").stdout.strip() == value
+        rc, results, output = audit(tmp_path, "--check=service.*", host=HOST)
+        if passes:
+            assert rc == 0 and not failed(results), output[-2000:]
+        else:
+            assert rc == 1 and results.failed_checks(HOST) == {"service.restart"}, output[-2000:]
+            assert "Restart=on-failure or always" in output and "Restart=on-abnormal" in output

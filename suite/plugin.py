@@ -112,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     names: dict[str, str] = {}
     mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
     if mode is None:
+        if opt.ssh_config and not Path(opt.ssh_config).is_file():  # as ssh -F does: a typo is not "no config"
+            raise pytest.UsageError(f"--ssh-config {opt.ssh_config}: no such file")
         if opt.machines:
             names = _targets_from_machines(config)
         if getattr(opt, "ansible_inventory", None):

@@ -61,3 +61,18 @@ def test_the_user_and_port_of_the_host_spec_win_over_the_ssh_config(tmp_path):
     plain = testinfra.get_host("paramiko://server", ssh_config=str(config)).backend
     cfg, _ = plain._read_config()
     assert (cfg["username"], cfg["port"]) == ("root", 2222)  # nothing given: the config says
+
+
+def test_an_ssh_config_that_is_not_there_is_a_one_line_usage_error(tmp_path):
+    """As ``ssh -F`` refuses a missing file: a mistyped path is not silently "no config" (the hosts would then
+    fail as unknown names, far from the cause)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider",
+                          "--hosts=server", f"--ssh-config={tmp_path / 'nope'}"],
+                         cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 4 and f"ERROR: --ssh-config {tmp_path / 'nope'}: no such file" in out.stderr
+    assert "Traceback" not in out.stdout + out.stderr

@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     from core import ssh
     from provision.binaries import BinariesError, ensure
     from core.model import ModelError, load
+    from provision.targets import TargetError, check_hosts
 
     parser = argparse.ArgumentParser(prog="python -m provision.bootstrap", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", default="server", help="comma-separated hosts (default: server)")
@@ -306,11 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     ssh.install()
     root = Path(__file__).resolve().parent.parent
     ssh_config = args.ssh_config or (str(root / ".lab/ssh_config") if (root / ".lab/ssh_config").exists() else None)
-    names = [h for h in args.hosts.split(",") if h]
     try:
+        if args.ssh_config and not Path(args.ssh_config).is_file():  # as ssh -F: a typo is not "no config"
+            raise TargetError(f"--ssh-config {args.ssh_config}: no such file")
+        names = check_hosts(args.hosts)
         binaries = ensure("debian", Path(args.etcd_binaries) if args.etcd_binaries else None)
         load(args.etcd_config, args.etcd_set, name="server")  # bad settings: one line before any host
-    except (ModelError, BinariesError) as exc:
+    except (ModelError, BinariesError, TargetError) as exc:
         print(f"bootstrap: error: {exc}", file=sys.stderr)
         return 2
 

@@ -78,3 +78,26 @@ def hostspecs(machines: list[Machine], ssh_config: str | None) -> dict[str, str]
             spec = f"root@{m.ip}"
         out[spec] = m.host
     return out
+
+
+def check_hosts(hosts: str) -> list[str]:
+    """The host specs of ``--hosts`` (``[backend://][user@]host[:port]``, comma-separated; empty entries, as a
+    trailing comma leaves, dropped), or a one-line :class:`TargetError` for what no host can be: no host at all,
+    a user without a host, a port that is not 1-65535."""
+    specs = [s.strip() for s in hosts.split(",") if s.strip()]
+    if not specs:
+        raise TargetError("no host given (e.g. --hosts=server or --hosts=root@10.0.0.10,node-0)")
+    for spec in specs:
+        if spec.startswith("local://"):  # testinfra's own machine: no host part
+            continue
+        rest = spec.split("://", 1)[-1]
+        host = rest.split("@", 1)[-1]
+        if not host or host.startswith(":"):
+            raise TargetError(f"{spec}: no host name")
+        if host.startswith("["):
+            port = host.partition("]")[2].removeprefix(":") or None
+        else:
+            port = host.partition(":")[2] or None
+        if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise TargetError(f"{spec}: port {port!r} is not a number from 1 to 65535")
+    return specs

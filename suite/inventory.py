@@ -23,6 +23,8 @@ class InventoryError(ValueError):
 
 
 def read(path: str, timeout: int = 60) -> dict:
+    if "," not in path and not os.path.exists(path):  # ansible-inventory only warns, and lists no host
+        raise InventoryError(f"{path}: no such file or directory")
     exe = shutil.which("ansible-inventory", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if exe is None:
         raise InventoryError("ansible-inventory is not installed (make setup installs ansible-core)")

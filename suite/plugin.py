@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import ssh
-from provision.targets import TargetError, hostspecs, parse_machines, select
+from provision.targets import TargetError, check_hosts, hostspecs, parse_machines, select
 from core import editions
 from core.model import ModelError, load_settings
 from suite import steplookup
@@ -127,6 +127,11 @@ def pytest_configure(config: pytest.Config) -> None:
             made = Path(opt.ssh_config)
             config.add_cleanup(lambda: made.unlink(missing_ok=True))  # the run's own file, gone when it ends
             opt.hosts, opt.ansible_inventory = ",".join(hosts), None
+        if opt.hosts is not None:
+            try:
+                opt.hosts = ",".join(check_hosts(opt.hosts))
+            except TargetError as exc:
+                raise pytest.UsageError(f"--hosts: {exc}") from None
         if opt.hosts is None:
             mode = LAB
             if _runs_features(config):

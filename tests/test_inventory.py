@@ -45,3 +45,8 @@ def test_bad_inventories_and_groups_are_one_line(tmp_path):
         to_ssh_config(str(inv), "ansible://nope", None)
     assert hosts_of({"all": {"children": ["g"]}, "g": {"hosts": ["a", "b"]}}, "all") == ["a", "b"]
     assert ssh_block("h", {}) == "Host h\n"
+
+
+def test_an_inventory_that_is_not_there_is_named_not_read_as_empty(tmp_path):
+    with pytest.raises(InventoryError, match=f"{tmp_path / 'nope.ini'}: no such file or directory"):
+        to_ssh_config(str(tmp_path / "nope.ini"), None, None)

@@ -76,3 +76,26 @@ def test_an_ssh_config_that_is_not_there_is_a_one_line_usage_error(tmp_path):
                          cwd=root, capture_output=True, text=True, timeout=120)
     assert out.returncode == 4 and f"ERROR: --ssh-config {tmp_path / 'nope'}: no such file" in out.stderr
     assert "Traceback" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("hosts, message", [
+    ("", "no host given"),
+    (",,", "no host given"),
+    ("server:99999", "port '99999' is not a number from 1 to 65535"),
+    ("root@server:ssh", "port 'ssh' is not"),
+    ("paramiko://root@", "no host name"),
+    ("[::1]:0", "port '0' is not"),
+])
+def test_hosts_no_host_can_be_are_refused_in_one_line(hosts, message):
+    from provision.targets import check_hosts
+
+    with pytest.raises(TargetError, match=message):
+        check_hosts(hosts)
+
+
+def test_hosts_in_each_form_testinfra_reads_are_accepted():
+    from provision.targets import check_hosts
+
+    hosts = "server, root@10.0.0.10:22,,paramiko://student@node-0:2222,[fe80::1]:22,local://,ssh://server,"
+    assert check_hosts(hosts) == ["server", "root@10.0.0.10:22", "paramiko://student@node-0:2222", "[fe80::1]:22",
+                                  "local://", "ssh://server"]

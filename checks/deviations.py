@@ -16,12 +16,16 @@ class Deviation:
     reason: str
     profiles: tuple[str, ...] = ()
     editions: tuple[str, ...] = ()  # editions (core/editions.py) it holds for, whatever the profile
+    cause: str = ""  # only a failure of this part of the check (Result.cause); "" any failure of it
 
 
 LAB_TLS = "the tutorial's lab serves plain HTTP on loopback; production needs TLS (--profile production)"
 ROOT_OWNED = ("the tutorial runs etcd as root, so its data directory is root:root with mode 700, which is as "
               "strict; an etcd user is what the benchmark expects where etcd runs unprivileged")
 ANY_RELEASE = "a lab may run any release; production should follow etcd's advice"
+RELEASE_OWNER = ("the 2020 text unpacks etcd's release with tar -xvf on the controller, as the login user (or as root, "
+                 "which keeps the archive's owner), and sudo mv keeps that owner; whoever owns {name} can replace what "
+                 "root runs: chown root:root /usr/local/bin/{name}")
 
 DEVIATIONS: tuple[Deviation, ...] = (
     *(Deviation(f"cis.2.{n}", LAB_TLS, ("lab",)) for n in range(1, 8)),
@@ -31,10 +35,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
               "hard-codes --name controller while the host is called server", editions=("kthw-current",)),
     Deviation("advice.etcd-version", "the 2020 editions install etcd 3.4.10 / 3.4.15, below etcd's production "
               "minimum 3.4.22", editions=("kthw-2020",)),
+    *(Deviation(f"binary.{name}.installed", RELEASE_OWNER.format(name=name), editions=("kthw-2020",), cause="owner")
+      for name in ("etcd", "etcdctl")),
 )
 
 
-def known(check_id: str, profile: str, edition: str | None = None) -> Deviation | None:
-    """The known deviation of this check in this profile or edition, if any."""
-    return next((d for d in DEVIATIONS if d.check == check_id
+def known(check_id: str, profile: str, edition: str | None = None, cause: str = "") -> Deviation | None:
+    """The known deviation of this check in this profile or edition, if any; one that names a cause holds only
+    for a failure of that cause (a binary's owner, not its mode or its absence)."""
+    return next((d for d in DEVIATIONS if d.check == check_id and (not d.cause or d.cause == cause)
                  and (profile in d.profiles or (edition is not None and edition in d.editions))), None)

@@ -8,7 +8,7 @@ from core.evidence import Evidence, Result
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 
-STAT_FORMAT = "%F|%a|%U|%G"
+STAT_FORMAT = "%F|%a|%U|%G|%u|%g"  # names, and the numbers for owners without one (stat says UNKNOWN)
 SEE_INSTALL = TUTORIAL_URL + "#install-the-etcd-binaries"
 SEE_CONFIGURE = TUTORIAL_URL + "#configure-the-etcd-server"
 
@@ -22,7 +22,10 @@ class Stat:
 
 
 def parse_stat(line: str) -> Stat:
-    kind, mode, owner, group = line.strip().split("|")
+    kind, mode, owner, group, *ids = line.strip().split("|")
+    if ids:  # an owner the host has no name for (a release archive's, unpacked as root) is shown by its number
+        owner = ids[0] if owner == "UNKNOWN" else owner
+        group = ids[1] if group == "UNKNOWN" else group
     return Stat(kind.replace("regular empty file", "regular file"), int(mode, 8), owner, group)
 
 
@@ -180,7 +183,9 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
             fix = f"chmod {e.mode.mode:o} {e.path}"
         elif problem.startswith("owner") or usable:
             fix = f"chown {e.owner_fix} {e.path}"
-    return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see)
+    cause = ("" if not problem else "missing" if st is None else "kind" if st.kind != e.kind else "usable" if usable
+             else problem.split(" ")[0])  # mode, owner
+    return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see, cause=cause)
 
 
 def binary(remote: Remote, member: Member, name: str) -> Result:

@@ -88,6 +88,7 @@ class Result:
     fix: str = ""
     see: str = ""
     warning: str = ""  # a check that holds but needs attention soon (e.g. a certificate about to expire)
+    cause: str = ""  # which part of the requirement failed, where a check has several (e.g. "owner" of a file)
 
     def render(self) -> str:
         return render_failure(self.what, self.expected, self.found, self.evidence, self.fix, self.see)

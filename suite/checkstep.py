@@ -72,7 +72,8 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
             except CheckFailure as exc:
                 exc.check_id = check_id
                 opt = request.config.option
-                deviation = deviations.known(check_id, opt.profile, getattr(opt, "edition", None))
+                deviation = deviations.known(check_id, opt.profile, getattr(opt, "edition", None),
+                                             exc.result.cause)
                 if deviation is None:
                     raise
                 request.node.stash.setdefault(DEVIATION_KEY, []).append(

@@ -51,7 +51,7 @@ def test_failure_evidence_and_fix_are_visible_without_clicking(failing_report, t
         for text in ("The data directory exists and only etcd's user can enter it",
                      "directory, mode 0755, owner root:root",  # found
                      "directory, mode 0700, owner root:root",  # expected
-                     "$ stat -L -c '%F|%a|%U|%G' -- /var/lib/etcd",  # evidence
+                     "$ stat -L -c '%F|%a|%U|%G|%u|%g' -- /var/lib/etcd",  # evidence
                      "chmod 700 /var/lib/etcd"):  # fix (the mode alone is wrong)
             assert scenario.get_by_text(text, exact=False).first.is_visible(), text
         assert page.locator(".verdict.v-FAIL").first.is_visible()

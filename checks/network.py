@@ -50,15 +50,22 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
 
 
 def listens_nowhere_else(remote: Remote, member: Member) -> Result:
+    """etcd's sockets are only those of its URLs. A process that listens nowhere proves nothing (etcd in a restart
+    loop exists for a moment of each cycle, before it opens any): that fails as etcd not serving."""
     evidence, pid, mine, _ = listeners(remote, member)
     wanted = set(member.listen_endpoints())
     extra = sorted(f"{lst.address}:{lst.port}" for lst in mine if (lst.address, lst.port) not in wanted)
+    if not pid:
+        found = f"{member.service} has no main process"
+    elif not mine:
+        found = f"pid {pid} listens nowhere ({member.service} is starting or exiting, not serving)"
+    else:
+        found = ("also " + ", ".join(extra)) if extra else "nothing else"
     return Result(
-        "etcd listens on no other address or port", bool(pid) and not extra,
-        "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
-        ("also " + ", ".join(extra)) if extra else ("nothing else" if pid else f"{member.service} has no main process"),
+        "etcd listens on no other address or port", bool(mine) and not extra,
+        "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)), found,
         evidence,
-        (f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not pid else
+        (f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not mine else
          ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
           "loopback, and " if extra else "") +
          f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "

@@ -137,3 +137,18 @@ def test_status_203_names_what_may_be_wrong_when_the_journal_has_lost_the_reason
     # another exit status: no such guess
     remote.table["systemctl show"] = (0, show.replace("=203", "=1"), "")
     assert running(remote, Member()).fix.startswith("systemctl start etcd")
+
+
+def test_a_process_that_listens_nowhere_does_not_pass_for_listening_nowhere_else():
+    """In a restart loop etcd exists for a moment of each cycle, before it opens a socket: "no other address"
+    is then no evidence, and the check fails as etcd not serving (it once passed or failed by the moment)."""
+    from checks.network import listens_nowhere_else
+
+    ss = ('LISTEN 0 4096 127.0.0.1:2379 0.0.0.0:* users:(("etcd",pid=812,fd=8))\n'
+          'LISTEN 0 4096 127.0.0.1:2380 0.0.0.0:* users:(("etcd",pid=812,fd=7))\n')
+    for pid, ok, found in (("812", True, "nothing else"), ("913", False, "pid 913 listens nowhere"),
+                           ("0", False, "etcd has no main process")):
+        remote = Answers({"systemctl show -p MainPID": (0, pid + "\n", ""), "ss -Htlnp": (0, ss, "")})
+        result = listens_nowhere_else(remote, Member())
+        assert result.ok == ok and result.found.startswith(found), (pid, result.found)
+        assert ok or result.fix.startswith("systemctl start etcd")

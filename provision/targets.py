@@ -96,6 +96,8 @@ def check_hosts(hosts: str) -> list[str]:
             raise TargetError(f"{spec}: no host name")
         if host.startswith("["):
             port = host.partition("]")[2].removeprefix(":") or None
+        elif host.count(":") > 1:
+            raise TargetError(f"{spec}: an IPv6 address goes in brackets, with the port after them: [{host}]:22")
         else:
             port = host.partition(":")[2] or None
         if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):

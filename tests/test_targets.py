@@ -85,6 +85,7 @@ def test_an_ssh_config_that_is_not_there_is_a_one_line_usage_error(tmp_path):
     ("root@server:ssh", "port 'ssh' is not"),
     ("paramiko://root@", "no host name"),
     ("[::1]:0", "port '0' is not"),
+    ("root@fe80::1", "an IPv6 address goes in brackets"),
 ])
 def test_hosts_no_host_can_be_are_refused_in_one_line(hosts, message):
     from provision.targets import check_hosts

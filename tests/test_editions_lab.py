@@ -5,6 +5,7 @@ with only the edition's known deviations. Without ``--edition`` the audit sugges
 from __future__ import annotations
 
 import io
+import shlex
 import subprocess
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
@@ -113,7 +114,9 @@ def controllers():
     Lab().down(CONTROLLERS)
 
 
-def test_the_2020_edition_carried_out_by_hand_passes_its_edition(controllers, tmp_path):
+def carry_out_2020(user: str = "") -> None:
+    """The 2020 edition's commands on each controller at once (as the text says: tmux), as root, or as ``user``
+    with passwordless sudo in that user's home (as on the text's cloud instances)."""
     lab = Lab()
     lab.reset(CONTROLLERS)
     addresses = {n: a for n, a in lab.addresses().items() if n in CONTROLLERS}
@@ -123,14 +126,28 @@ def test_the_2020_edition_carried_out_by_hand_passes_its_edition(controllers, tm
     template = (DATA / "kthw-2020.controller.sh").read_text().replace("{version}", version)
     for i, name in enumerate(CONTROLLERS):
         template = template.replace(f"{{ip{i}}}", addresses[name])
+    key = (Path(__file__).resolve().parent.parent / ".lab/id_ed25519.pub").read_text().strip()
 
-    def carry_out(name: str) -> None:  # as the text says: on each controller at once (tmux)
+    def carry_out(name: str) -> None:
         remote = connect(name)
-        upload(remote, files)
-        by_hand(remote, template.replace("{internal_ip}", addresses[name]))
+        script = template.replace("{internal_ip}", addresses[name])
+        if not user:
+            upload(remote, files)
+            by_hand(remote, script)
+            return
+        by_hand(remote, f"useradd -m -s /bin/bash {user} && echo '{user} ALL=(ALL) NOPASSWD:ALL' > "
+                        f"/etc/sudoers.d/{user} && install -d -m 700 -o {user} -g {user} ~{user}/.ssh && "
+                        f"echo {shlex.quote(key)} > ~{user}/.ssh/authorized_keys && chown {user}: ~{user}/.ssh/*")
+        upload(remote, files)  # root's home, then moved to the user's as scp to the user would leave them
+        by_hand(remote, f"mv {' '.join(files)} ~{user}/ && chown {user}: ~{user}/*")
+        by_hand(remote, f"cd ~{user} && runuser -u {user} -- bash -c {shlex.quote(script)}")
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(carry_out, CONTROLLERS))
+
+
+def test_the_2020_edition_carried_out_by_hand_passes_its_edition(controllers, tmp_path):
+    carry_out_2020()
     rc, results, output = run_features(tmp_path, "--edition=kthw-2020", f"--hosts={','.join(CONTROLLERS)}",
                                        f"--ssh-config={SSH_CONFIG}")
     assert rc == 0 and not failed(results), output[-3000:]
@@ -153,3 +170,19 @@ def test_the_2020_edition_carried_out_by_hand_passes_its_edition(controllers, tm
     assert rc == 1 and "try --edition kthw-2020" in output
     for name in CONTROLLERS:
         assert results.failed_checks(name) == {"cert.ca-certificate.in-place"}, output[-2000:]
+
+
+def test_the_2020_edition_carried_out_by_a_sudo_user_passes_audited_as_root_and_as_that_user(controllers, tmp_path):
+    """On the text's cloud instances one logs in as a user with sudo: its tar -xvf leaves the binaries owned by
+    that user (sudo mv keeps the owner), everything else is made with sudo."""
+    carry_out_2020(user="student")
+    owner = connect("controller-0").run("stat -c %U:%G /usr/local/bin/etcd /usr/local/bin/etcdctl").stdout.split()
+    assert owner == ["student:student"] * 2
+    hosts = ",".join(CONTROLLERS)
+    for spec in ((f"--hosts={hosts}",), (f"--hosts={','.join('student@' + h for h in CONTROLLERS)}", "--sudo")):
+        rc, results, output = run_features(tmp_path, "--edition=kthw-2020", *spec, f"--ssh-config={SSH_CONFIG}")
+        assert rc == 0 and not failed(results), output[-3000:]
+        for name in CONTROLLERS:
+            assert results.checks_with("deviation", name) == {"cis.1.1.12", "binary.etcd.installed",
+                                                              "binary.etcdctl.installed"}
+    assert "as student)" in output

@@ -126,21 +126,28 @@ class PathSpec:
     needs: int = 0  # what etcd's user must be able to do with it (0: etcd does not use it)
     owner_fix: str = "root:root"  # who should own it, for the fix
 
-    def problem(self, st: Stat | None) -> str:
-        """'' when the path is as expected, else what is wrong (naming etcd's user where it matters)."""
-        if st is None or st.kind != self.kind:
-            return "missing" if st is None else f"a {st.kind}, not a {self.kind}"
+    def diagnose(self, st: Stat | None) -> tuple[str, str]:
+        """("", "") when the path is as expected, else (which part is wrong: missing, kind, mode, owner or usable;
+        what is wrong, naming etcd's user where it matters)."""
+        if st is None:
+            return "missing", "missing"
+        if st.kind != self.kind:
+            return "kind", f"a {st.kind}, not a {self.kind}"
         if not self.mode.holds(st.mode):
-            return f"mode {st.mode:04o}"
+            return "mode", f"mode {st.mode:04o}"
         if not self.owner.holds(st.owner, st.group):
-            return f"owner {st.owner}:{st.group}"
+            return "owner", f"owner {st.owner}:{st.group}"
         runner = self.owner.runner
         if self.needs and not runner.can(st, self.needs):
             verb = {4: "read", 1: "run" if st.kind == "regular file" else "enter"}.get(self.needs, "use")
             if runner.root:
-                return f"etcd runs as root, who cannot {verb} it: no execute bit"
-            return f"etcd runs as {runner.user}, who cannot {verb} it"
-        return ""
+                return "usable", f"etcd runs as root, who cannot {verb} it: no execute bit"
+            return "usable", f"etcd runs as {runner.user}, who cannot {verb} it"
+        return "", ""
+
+    def problem(self, st: Stat | None) -> str:
+        """'' when the path is as expected, else what is wrong."""
+        return self.diagnose(st)[1]
 
     def judge(self, st: Stat | None) -> bool:
         return not self.problem(st)
@@ -174,17 +181,15 @@ def spec(member: Member, rule: str, what: str, path: str, fix: str, see: str, wh
 def path_check(remote: Remote, expectation: PathSpec) -> Result:
     ev, st = stat(remote, expectation.path)
     e = expectation
-    problem = e.problem(st)
-    usable = " cannot " in problem
+    cause, problem = e.diagnose(st)
+    usable = cause == "usable"
     found = describe(st) + (f" ({problem})" if usable and st is not None else "")
     fix = e.fix
     if st is not None and st.kind == e.kind:  # it is there: fix only what is wrong, with a command that runs as is
-        if problem.startswith("mode") or (usable and st.owner == e.owner_fix.split(":")[0]):
+        if cause == "mode" or (usable and st.owner == e.owner_fix.split(":")[0]):
             fix = f"chmod {e.mode.mode:o} {e.path}"
-        elif problem.startswith("owner") or usable:
+        elif cause == "owner" or usable:
             fix = f"chown {e.owner_fix} {e.path}"
-    cause = ("" if not problem else "missing" if st is None else "kind" if st.kind != e.kind else "usable" if usable
-             else problem.split(" ")[0])  # mode, owner
     return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see, cause=cause)
 
 

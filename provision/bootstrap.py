@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     from core import ssh
     from provision.binaries import BinariesError, ensure
     from core.model import ModelError, load
-    from provision.targets import TargetError, check_hosts
+    from provision.targets import TargetError, check_hosts, check_ssh_config
 
     parser = argparse.ArgumentParser(prog="python -m provision.bootstrap", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", default="server", help="comma-separated hosts (default: server)")
@@ -308,8 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     ssh_config = args.ssh_config or (str(root / ".lab/ssh_config") if (root / ".lab/ssh_config").exists() else None)
     try:
-        if args.ssh_config and not Path(args.ssh_config).is_file():  # as ssh -F: a typo is not "no config"
-            raise TargetError(f"--ssh-config {args.ssh_config}: no such file")
+        check_ssh_config(args.ssh_config)
         names = check_hosts(args.hosts)
         binaries = ensure("debian", Path(args.etcd_binaries) if args.etcd_binaries else None)
         load(args.etcd_config, args.etcd_set, name="server")  # bad settings: one line before any host

@@ -103,3 +103,10 @@ def check_hosts(hosts: str) -> list[str]:
         if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
             raise TargetError(f"{spec}: port {port!r} is not a number from 1 to 65535")
     return specs
+
+
+def check_ssh_config(path: str | None) -> None:
+    """A given SSH config must be there: as ``ssh -F`` refuses a missing file, a typo is not "no config" (the
+    hosts would then fail as unknown names, far from the cause)."""
+    if path and not os.path.isfile(path):
+        raise TargetError(f"--ssh-config {path}: no such file")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import ssh
-from provision.targets import TargetError, check_hosts, hostspecs, parse_machines, select
+from provision.targets import TargetError, check_hosts, check_ssh_config, hostspecs, parse_machines, select
 from core import editions
 from core.model import ModelError, load_settings
 from suite import steplookup
@@ -112,8 +112,10 @@ def pytest_configure(config: pytest.Config) -> None:
     names: dict[str, str] = {}
     mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
     if mode is None:
-        if opt.ssh_config and not Path(opt.ssh_config).is_file():  # as ssh -F does: a typo is not "no config"
-            raise pytest.UsageError(f"--ssh-config {opt.ssh_config}: no such file")
+        try:
+            check_ssh_config(opt.ssh_config)
+        except TargetError as exc:
+            raise pytest.UsageError(str(exc)) from None
         if opt.machines:
             names = _targets_from_machines(config)
         if getattr(opt, "ansible_inventory", None):

@@ -152,3 +152,20 @@ def test_a_process_that_listens_nowhere_does_not_pass_for_listening_nowhere_else
         result = listens_nowhere_else(remote, Member())
         assert result.ok == ok and result.found.startswith(found), (pid, result.found)
         assert ok or result.fix.startswith("systemctl start etcd")
+
+
+@pytest.mark.parametrize("delay, ok", [(6, True), (40, False)])
+def test_a_restart_after_a_kill_is_timed_by_systemds_own_record(delay, ok):
+    """How long systemd took to start a new etcd is read from systemd (ExecMainStartTimestamp against the kill's
+    time on the host), not from when a busy host let the suite look."""
+    from checks.lifecycle import restarted
+
+    killed_at = 1796059000.25
+    remote = Answers({"systemctl show --timestamp=unix": (0, f"ExecMainStartTimestamp=@{int(killed_at + delay)}\n", ""),
+                      "systemctl show -p MainPID": (0, "MainPID=579\nNRestarts=1\nActiveState=activating\n"
+                                                       "SubState=start\nResult=success\n", "")})
+    remote.run = remote.look
+    killed = {"pid": "176", "restarts": "0", "at": 0.0, "at_host": killed_at, "evidence": []}
+    result = restarted(remote, Member(), killed)
+    assert result.ok is ok, result.found
+    assert f"pid 579 started by systemd {delay}s after the kill" in result.found

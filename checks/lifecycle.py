@@ -168,7 +168,10 @@ def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
         seen["evidence"] = [ev]
         return bool(seen["id"]), seen["id"]
 
-    wait_for(probe, 30)
+    done, _, _ = wait_for(probe, 30)
+    if not done and status(remote, member)[1].get("ActiveState") == "activating":
+        # still starting by systemd's word (a busy host): wait up to systemd's own default start timeout (90 s)
+        wait_for(probe, 60)
     return Result("the member keeps its ID", seen["id"] == noted.member_id, noted.member_id,
                   seen["id"] or "no answer", seen["evidence"],
                   f"the data directory {member.data_dir} must persist: do not remove it", SEE)

@@ -99,14 +99,11 @@ def restarted(remote: Remote, member: Member, killed: dict) -> Result:
     done, (ev, now), _ = wait_for(probe, bound)
     took = time.monotonic() - killed["at"]
     evidence = killed["evidence"] + [ev]
-    delay = None
     if done:
         start_ev, start = started_at(remote, member)
         evidence.append(start_ev)
-        if start is not None and killed.get("at_host") is not None:
-            delay = max(0.0, start - killed["at_host"])
-    if done:
-        within = delay if delay is not None else took
+        known = start is not None and killed.get("at_host") is not None
+        within = max(0.0, start - killed["at_host"]) if known else took
         ok = within <= bound + 1  # systemd's timestamp is in whole seconds
         found = (f"pid {now.get('MainPID')} started by systemd {within:.0f}s after the kill, "
                  f"{now.get('ActiveState')} ({now.get('SubState')}), NRestarts {killed['restarts']} -> "

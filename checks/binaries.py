@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from core.evidence import Evidence, Result
+from core.evidence import Evidence, Result, quote_command
 from core.remote import Remote
 from core.version import VersionError, etcd_version
 from core.model import TUTORIAL_URL, Member
 
 VERSION_COMMAND = {"etcd": "%s --version", "etcdctl": "%s version"}
+UNAME = "uname -m"
+
+
+def version_command(member: Member, name: str) -> str:
+    return quote_command(VERSION_COMMAND[name], member.binaries[name])
 
 # ``uname -m`` → the architecture in etcd's release names (etcd-vX-linux-<arch>.tar.gz)
 RELEASE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "ppc64le": "ppc64le", "s390x": "s390x"}
@@ -22,7 +27,7 @@ def wrong_architecture(ev: Evidence) -> bool:
 
 def architecture_fix(remote: Remote, name: str, path: str, mode: int) -> tuple[str, Evidence]:
     """The fix for a binary built for another architecture, naming the release this host needs."""
-    ev = remote.look("uname -m")
+    ev = remote.look(UNAME)
     machine = ev.stdout.strip() if ev.ok else ""
     arch = RELEASE_ARCH.get(machine, "")
     which = f"the etcd-vX-linux-{arch} release" if arch else "the release built for this host's architecture"
@@ -33,7 +38,7 @@ def architecture_fix(remote: Remote, name: str, path: str, mode: int) -> tuple[s
 def reports_version(remote: Remote, member: Member, name: str, expected: str | None = None) -> Result:
     """``etcd --version`` / ``etcdctl version`` runs and names a version (the provisioned one, when known)."""
     path = member.binaries[name]
-    ev = remote.look(VERSION_COMMAND[name], path)
+    ev = remote.look(version_command(member, name))
     try:
         found = etcd_version(ev.stdout)
     except VersionError:

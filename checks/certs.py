@@ -36,13 +36,21 @@ def load_certificate(data: bytes) -> x509.Certificate:
 
 @functools.lru_cache(maxsize=64)  # an RSA key's checks take ~50 ms; two scenarios read the same key
 def load_key(data: bytes):
+    """The key file's key: the private key, or its public key where the evidence was reduced to it
+    (core.answers.reduce_secrets: what is judged of a key, its kind, size and pair, is the same)."""
+    if b"-----BEGIN PUBLIC KEY-----" in data:
+        return serialization.load_pem_public_key(data)
     return serialization.load_pem_private_key(data, password=None)
+
+
+def public_of(key):
+    return key.public_key() if hasattr(key, "public_key") else key
 
 
 def key_matches(cert: x509.Certificate, key) -> bool:
     pub = serialization.PublicFormat.SubjectPublicKeyInfo
     enc = serialization.Encoding.DER
-    return cert.public_key().public_bytes(enc, pub) == key.public_key().public_bytes(enc, pub)
+    return cert.public_key().public_bytes(enc, pub) == public_of(key).public_bytes(enc, pub)
 
 
 EXPIRY_WARNING = datetime.timedelta(days=30)
@@ -103,8 +111,7 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
         return Result(what, False, "a readable file", "cannot read it", [ev], f"cp {name} {member.config_dir}/", SEE)
     try:
         if is_key:
-            key = load_key(data)
-            found = f"{type(key).__name__.lstrip('_')} of {key.key_size} bits"
+            found = key_kind(load_key(data)) + " key"
         else:
             found = summary(load_certificate(data))
         ok = True
@@ -156,7 +163,7 @@ def valid_now(remote: Remote, member: Member, name: str) -> Result:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
         return Result(what, False, "a certificate valid now", f"cannot load it: {exc}", [ev], fix, SEE)
-    ok, found, warning = validity(cert)
+    ok, found, warning = validity(cert, getattr(remote, "taken", None))
     ev.note = summary(cert)
     return Result(what, ok, "valid now (notBefore <= now <= notAfter)", found, [ev], fix, SEE, warning=warning)
 

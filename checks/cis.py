@@ -85,6 +85,21 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
     raise ValueError(f"no CIS check {cis_id!r}")
 
 
+def advice(remote: Remote, member: Member) -> Result:
+    """etcd's advice judged on the version the installed etcd reports (``etcd --version``)."""
+    from checks.binaries import version_command
+    from core.version import VersionError, etcd_version
+
+    ev = remote.look(version_command(member, "etcd"))
+    try:
+        version = etcd_version(ev.stdout) if ev.ok else ""
+    except VersionError:
+        version = ""
+    result = version_advice(version)
+    result.evidence = [ev]
+    return result
+
+
 def version_advice(version: str) -> Result:
     """etcd's own advice on releases (not a CIS item): no data-corruption bug, the production minimum."""
     why = bad_version(version)

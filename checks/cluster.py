@@ -69,9 +69,20 @@ def cluster_healthy(remote: Remote, member: Member) -> Result:
     return Result("every member is healthy", ok, f"{member.cluster_size} healthy endpoints", found, [ev], fix, SEE)
 
 
+def plain_http_command(member: Member) -> str:
+    """etcdctl asking the client URL over plain HTTP."""
+    url = member.endpoint.replace("https://", "http://", 1)
+    return etcdctl_command(member, "endpoint health", endpoints=url, tls="none", command_timeout=REFUSAL_WAIT)
+
+
+def no_cert_command(member: Member) -> str:
+    """etcdctl asking the client URL over TLS, trusting the CA but with no certificate of its own."""
+    return etcdctl_command(member, "endpoint health", tls="ca", command_timeout=REFUSAL_WAIT)
+
+
 def plain_http_refused(remote: Remote, member: Member) -> Result:
     url = member.endpoint.replace("https://", "http://", 1)
-    ev = remote.look(etcdctl_command(member, "endpoint health", endpoints=url, tls="none", command_timeout=REFUSAL_WAIT))
+    ev = remote.look(plain_http_command(member))
     answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
     return Result(f"etcd does not answer plain HTTP on {url}", member.tls and not answered,
                   "no answer over plain HTTP", "etcd answered over plain HTTP" if answered else "refused",
@@ -81,7 +92,7 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
 def no_cert_refused(remote: Remote, member: Member) -> Result:
     """The same TLS request to the client URL, with and without etcdctl's client certificate: etcd must
     answer the first and refuse the second (so it is the certificate that makes the difference)."""
-    without = remote.look(etcdctl_command(member, "endpoint health", tls="ca", command_timeout=REFUSAL_WAIT))
+    without = remote.look(no_cert_command(member))
     with_cert = etcdctl(remote, member, "endpoint health")
     answers = lambda ev: ev.ok and "is healthy" in (ev.stdout + ev.stderr)  # noqa: E731
     ok = member.tls and answers(with_cert) and not answers(without)

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from checks.unit import show
 from core.editions import EDITIONS, Edition
+from core.evidence import quote_command
 from core.model import Member
 from core.remote import Remote
 from core.systemd import exec_argv, parse_flags
 
 
+def probe(member: Member) -> tuple[str, None]:
+    """What :func:`suggest` asks besides ``systemctl show``: the configuration directory's files."""
+    return quote_command("ls -1 -- %s", member.config_dir), None
+
+
 def suggest(remote: Remote, member: Member, current: Edition) -> str:
     """One line naming the edition the host's files or unit match ('' when none fits better)."""
-    listing = remote.look("ls -1 -- %s", member.config_dir)
+    listing = remote.look(probe(member)[0])
     present = set(listing.stdout.split()) if listing.ok else set()
     for edition in EDITIONS.values():
         if edition is current or edition.tls is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.evidence import Evidence, Result
+from core.answers import Ask
+from core.evidence import Evidence, Result, quote_command
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 
@@ -29,8 +30,16 @@ def parse_stat(line: str) -> Stat:
     return Stat(kind.replace("regular empty file", "regular file"), int(mode, 8), owner, group)
 
 
+def stat_command(path: str) -> str:
+    return quote_command("stat -L -c %s -- %s", STAT_FORMAT, path)
+
+
+def group_command(user: str) -> str:
+    return quote_command("id -gn -- %s", user)
+
+
 def stat(remote: Remote, path: str) -> tuple[Evidence, Stat | None]:
-    ev = remote.look("stat -L -c %s -- %s", STAT_FORMAT, path)
+    ev = remote.look(stat_command(path))
     if not ev.ok or not ev.stdout.strip():
         return ev, None
     return ev, parse_stat(ev.stdout.splitlines()[0])
@@ -166,8 +175,17 @@ def runner(remote: Remote, member: Member) -> Runner:
     user = props.get("User") or "root"
     if user in ("root", "0"):
         return Runner()
-    group = props.get("Group") or remote.look("id -gn -- %s", user).stdout.strip() or user
+    group = props.get("Group") or remote.look(group_command(user)).stdout.strip() or user
     return Runner(user, group)
+
+
+def runner_asks(member: Member, answers) -> list[Ask]:
+    """What :func:`runner` asks after ``systemctl show`` answered: the group of a User= without Group=."""
+    from checks.unit import show
+
+    _, props = show(answers, member)
+    user = props.get("User") or "root"
+    return [] if user in ("root", "0") or props.get("Group") else [(group_command(user), None)]
 
 
 def spec(member: Member, rule: str, what: str, path: str, fix: str, see: str, who: Runner = Runner(),

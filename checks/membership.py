@@ -15,6 +15,25 @@ from core.model import TUTORIAL_URL, Member, parse_initial_cluster
 
 SEE = TUTORIAL_URL + "#verification"
 FORMAT_ARGS = {"simple": "", "table": "-w table", "json": "-w json"}
+SS_LISTENING = "ss -Htln"
+HOSTNAME = "hostname -s"
+ETCDCTL_TIMEOUT = 20
+
+
+def ask(member: Member, args: str, endpoints: str = "") -> tuple[str, int]:
+    """An etcdctl request to the member as the checks send it: (command, timeout)."""
+    return etcdctl_command(member, args, endpoints=endpoints), ETCDCTL_TIMEOUT
+
+
+def nobody_serves(member: Member, ss: Evidence) -> str:
+    """'' when something listens on the client URL etcdctl talks to (or ``ss`` could not tell), else host:port."""
+    from core.ss import parse_ss, split_address
+
+    host, port = split_address(member.endpoint.split("://", 1)[1].rstrip("/"))
+    listening = {(lst.address, lst.port) for lst in parse_ss(ss.stdout)}
+    if ss.ok and not any(p == port and a in (host, "0.0.0.0", "::") for a, p in listening):
+        return f"{host}:{port}"
+    return ""
 
 
 def moved_data_fix(member: Member) -> str:
@@ -28,20 +47,17 @@ def moved_data_fix(member: Member) -> str:
 
 def serving(remote: Remote, member: Member) -> None:
     """Something listens on the client URL etcdctl talks to; else etcdctl would only time out."""
-    from core.ss import parse_ss, split_address
-
-    host, port = split_address(member.endpoint.split("://", 1)[1].rstrip("/"))
-    ss = remote.look("ss -Htln")
-    listening = {(lst.address, lst.port) for lst in parse_ss(ss.stdout)}
-    if ss.ok and not any(p == port and a in (host, "0.0.0.0", "::") for a, p in listening):
+    ss = remote.look(SS_LISTENING)
+    nobody = nobody_serves(member, ss)
+    if nobody:
         raise PreconditionFailure(Result(
-            "etcdctl", False, f"something listens on {host}:{port}",
-            f"nothing listens on {host}:{port}: etcd is not serving clients", [ss],
+            "etcdctl", False, f"something listens on {nobody}",
+            f"nothing listens on {nobody}: etcd is not serving clients", [ss],
             f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", SEE,
         ))
 
 
-def etcdctl(remote: Remote, member: Member, args: str, timeout: int = 20, writes: bool = False,
+def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TIMEOUT, writes: bool = False,
             endpoints: str = "") -> Evidence:
     """Run etcdctl against the member's client URL; a missing etcdctl, or nothing listening on the client
     URL, is a precondition failure (one line, at once, instead of etcdctl's retries until its timeout)."""
@@ -65,7 +81,7 @@ def unreachable(member: Member, ev: Evidence, what: str) -> Result:
 
 def list_members(remote: Remote, member: Member, fmt: str) -> tuple[Evidence, list[MemberInfo] | None, str]:
     """(evidence, members or None, why not)."""
-    ev = etcdctl(remote, member, f"member list {FORMAT_ARGS[fmt]}")
+    ev = etcdctl(remote, member, f"member list {FORMAT_ARGS[fmt]}".strip())
     if not ev.ok:
         return ev, None, f"etcdctl failed (exit {ev.rc})"
     try:
@@ -248,7 +264,7 @@ def round_trip(remote: Remote, member: Member) -> Result:
 
 def hostname_matches(remote: Remote, member: Member) -> Result:
     """The tutorial names the member after the host: the host's short hostname is the member's name."""
-    ev = remote.look("hostname -s")
+    ev = remote.look(HOSTNAME)
     found = ev.stdout.strip()
     return Result(
         f"the host's hostname is {member.name}, the member's name", ev.ok and found == member.name, member.name,

@@ -10,11 +10,12 @@ from core.model import TUTORIAL_URL, Member
 from core.ss import parse_ss
 
 SEE = TUTORIAL_URL + "#verification"
+SS_PROCESSES = "ss -Htlnp"  # listening TCP sockets with the processes that hold them
 
 
 def listeners(remote: Remote, member: Member):
     pid_ev, pid = main_pid(remote, member)
-    ss_ev = remote.look("ss -Htlnp")
+    ss_ev = remote.look(SS_PROCESSES)
     mine = [lst for lst in parse_ss(ss_ev.stdout) if pid and pid in lst.pids]
     return [pid_ev, ss_ev], pid, mine, parse_ss(ss_ev.stdout)
 

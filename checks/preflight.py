@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.evidence import Result
+from core.evidence import Evidence, Result
 from core.remote import Remote
 
 PROBE = (
@@ -13,9 +13,17 @@ PROBE = (
 )
 
 
+PROBE_TIMEOUT = 40  # systemd may still be starting: is-system-running --wait, bounded at 30 s
+
+
 def preflight(remote: Remote, name: str) -> Result:
-    """One command, one verdict; a connection failure raises PreconditionFailure from the remote itself."""
-    ev = remote.run(PROBE, timeout=40)
+    """One command, one verdict; a connection failure raises PreconditionFailure from the remote itself. Run
+    (not looked up) each time: whether the host is ready is asked of it now."""
+    return judge(remote.run(PROBE, timeout=PROBE_TIMEOUT), name)
+
+
+def judge(ev: Evidence, name: str) -> Result:
+    """The pre-flight's verdict on what the probe answered."""
     lines = ev.stdout.split()
     problems, fixes = [], []
     err = (ev.stderr or "").lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from core.etcdctl import shell_prefix
-from core.evidence import Evidence, Result
+from core.evidence import Evidence, Result, quote_command
 from core.remote import Remote
 from checks.unit import show
 from core.model import TUTORIAL_URL, Member
@@ -13,8 +13,19 @@ from core.model import TUTORIAL_URL, Member
 SEE = TUTORIAL_URL + "#start-the-etcd-server"
 
 
-def journal(remote: Remote, member: Member, lines: int = 40) -> Evidence:
-    return remote.look("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
+JOURNAL_LINES = 40
+
+
+def journal_command(member: Member, lines: int = JOURNAL_LINES) -> str:
+    return quote_command("journalctl -u %s -n %s --no-pager -o short-iso", member.unit_name, lines)
+
+
+def main_pid_command(member: Member) -> str:
+    return quote_command("systemctl show -p MainPID --value -- %s", member.unit_name)
+
+
+def journal(remote: Remote, member: Member, lines: int = JOURNAL_LINES) -> Evidence:
+    return remote.look(journal_command(member, lines))
 
 
 def enabled(remote: Remote, member: Member) -> Result:
@@ -154,7 +165,7 @@ def running(remote: Remote, member: Member) -> Result:
 
 
 def main_pid(remote: Remote, member: Member) -> tuple[Evidence, int]:
-    ev = remote.look("systemctl show -p MainPID --value -- %s", member.unit_name)
+    ev = remote.look(main_pid_command(member))
     try:
         return ev, int(ev.stdout.strip() or 0)
     except ValueError:

@@ -7,7 +7,7 @@ Drop-ins, line continuations and quoting are systemd's business; the flags are c
 from __future__ import annotations
 
 
-from core.evidence import Evidence, Result
+from core.evidence import Evidence, Result, quote_command
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 from core.systemd import (environment_flags, exec_argv, install_wanted_by,
@@ -19,9 +19,31 @@ SHOW_PROPERTIES = (
     "Type", "Restart", "RestartUSec", "ExecStart", "MainPID", "Environment", "EnvironmentFiles",
     "Result", "ExecMainStatus", "NRestarts", "User", "Group",
 )
-def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
+
+
+def show_command(member: Member) -> str:
     props = " ".join(f"-p {p}" for p in SHOW_PROPERTIES)
-    ev = remote.look(f"systemctl show {props} -- %s", member.unit_name)
+    return quote_command(f"systemctl show {props} -- %s", member.unit_name)
+
+
+def verify_command(member: Member) -> str:
+    return quote_command("systemd-analyze verify -- %s", member.unit_path)
+
+
+VERIFY_TIMEOUT = 60
+
+
+def cat_command(member: Member) -> str:
+    return quote_command("systemctl cat -- %s", member.unit_name)
+
+
+def bus_command(member: Member, prop: str) -> str:
+    return quote_command("busctl get-property org.freedesktop.systemd1 %s org.freedesktop.systemd1.Service %s",
+                         unit_object_path(member.unit_name), prop)
+
+
+def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
+    ev = remote.look(show_command(member))
     return ev, parse_show(ev.stdout)
 
 
@@ -81,7 +103,7 @@ def no_unexpected_flags(remote: Remote, member: Member) -> Result:
     )
 
 
-def current(remote: Remote, member: Member) -> Result:
+def loaded(remote: Remote, member: Member) -> Result:
     """systemd runs the unit file at the expected path, as it is on disk now (no pending daemon-reload)."""
     ev, props = show(remote, member)
     problems = []
@@ -110,7 +132,7 @@ def current(remote: Remote, member: Member) -> Result:
 
 def verify(remote: Remote, member: Member) -> Result:
     """systemd-analyze verify accepts the unit; its warnings about the unit are the evidence."""
-    ev = remote.look("systemd-analyze verify -- %s", member.unit_path, timeout=60)
+    ev = remote.look(verify_command(member), timeout=VERIFY_TIMEOUT)
     text = ev.stdout + ev.stderr
     own = [ln for ln in text.splitlines() if member.unit_name in ln or member.unit_path in ln]
     ok = ev.ok and not own
@@ -173,8 +195,7 @@ def unit_object_path(unit_name: str) -> str:
 
 def bus_property(remote: Remote, member: Member, prop: str) -> tuple[Evidence, str]:
     """A property of the service as systemd holds it on D-Bus: ``t 5000000`` → ``5000000``."""
-    ev = remote.look("busctl get-property org.freedesktop.systemd1 %s org.freedesktop.systemd1.Service %s",
-                     unit_object_path(member.unit_name), prop)
+    ev = remote.look(bus_command(member, prop))
     parts = ev.stdout.split(maxsplit=1)
     return ev, (parts[1].strip().strip('"') if ev.ok and len(parts) == 2 else "")
 
@@ -194,7 +215,7 @@ def setting(remote: Remote, member: Member, label: str) -> Result:
     want = value_of(u)
     model_value = u.restart_sec if label == "RestartSec" else want
     if source == INSTALL:
-        ev = remote.look("systemctl cat -- %s", member.unit_name)
+        ev = remote.look(cat_command(member))
         found = install_wanted_by(ev.stdout)
         ok, found_text, want_text = want in found, " ".join(found) or "(unset)", str(want)
         where = "[Install]"

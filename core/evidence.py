@@ -52,6 +52,7 @@ class Evidence:
     stdout: str = ""
     stderr: str = ""
     note: str = ""
+    seconds: float = 0.0  # how long the host took to answer (0 when not measured)
 
     @property
     def ok(self) -> bool:

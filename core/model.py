@@ -29,6 +29,12 @@ class ModelError(ValueError):
     """The desired state is invalid; the message is one line a user can act on."""
 
 
+# The nine settings every edition gives etcd (as flags in its unit), in the tutorial's order; each is the
+# Member attribute of the same name with "_" for "-".
+BASE_FLAGS = ("name", "initial-advertise-peer-urls", "listen-peer-urls", "listen-client-urls",
+              "advertise-client-urls", "initial-cluster-token", "initial-cluster", "initial-cluster-state", "data-dir")
+
+
 @dataclass(frozen=True)
 class Unit:
     """The systemd unit settings of the tutorial's etcd.service."""
@@ -171,17 +177,7 @@ class Member:
         return len(parse_initial_cluster(self.initial_cluster))
 
     def _base_flags(self) -> list[tuple[str, str]]:
-        return [
-            ("--name", self.name),
-            ("--initial-advertise-peer-urls", self.initial_advertise_peer_urls),
-            ("--listen-peer-urls", self.listen_peer_urls),
-            ("--listen-client-urls", self.listen_client_urls),
-            ("--advertise-client-urls", self.advertise_client_urls),
-            ("--initial-cluster-token", self.initial_cluster_token),
-            ("--initial-cluster", self.initial_cluster),
-            ("--initial-cluster-state", self.initial_cluster_state),
-            ("--data-dir", self.data_dir),
-        ]
+        return [(f"--{flag}", getattr(self, flag.replace("-", "_"))) for flag in BASE_FLAGS]
 
     @property
     def peer_urls(self) -> list[str]:

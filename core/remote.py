@@ -9,6 +9,7 @@ import secrets
 import shlex
 import socket
 import threading
+import time
 
 import paramiko
 
@@ -32,6 +33,7 @@ class Remote:
         self.timeout = timeout
         self.history: list[Evidence] = []
         self._seen: dict[str, Evidence] = {}  # read-only commands already run since the last change
+        self._unkept: dict[str, Evidence] = {}  # read-only commands that timed out or lost the connection
         self._read_only = False
         self.broken = False  # the SSH connection failed
         self._lock = threading.Lock()
@@ -61,7 +63,8 @@ class Remote:
 
     @property
     def name(self) -> str:
-        return self.host.backend.get_pytest_id() if hasattr(self.host.backend, "get_pytest_id") else str(self.host)
+        backend = getattr(self.host, "backend", None)
+        return backend.get_pytest_id() if hasattr(backend, "get_pytest_id") else str(self.host)
 
     def look(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
         """A read-only command: its evidence is reused until a command run with :meth:`run` may have
@@ -84,6 +87,9 @@ class Remote:
             ev = self._exec(command, timeout)
             if ev.rc not in (124, 255):  # a timeout is no answer to keep
                 self._seen[command] = ev
+                self._unkept.pop(command, None)
+            else:  # but what a judgement is shown, until the command is asked again
+                self._unkept[command] = ev
             return dataclasses.replace(ev)
         finally:
             with self._lock:
@@ -128,6 +134,25 @@ class Remote:
                     self._pending.pop(command).set()
         return answered
 
+    def ask(self, asks: list[tuple[str, int | None]]) -> None:
+        """Read-only commands (quoted, with their timeouts) not answered yet: together in one session, then each
+        one that session did not answer on its own (with its own timeout), so that every one has an answer."""
+        with self._lock:
+            todo = [(c, t) for c, t in dict(asks).items() if c not in self._seen]
+        if len(todo) > 1:
+            self.look_many(todo)
+        for command, timeout in todo:
+            if command not in self._seen:
+                self.look(command, timeout=timeout)
+
+    def answers(self, expected_version: str | None = None):
+        """What the host has answered since its last change, as a value to judge on (core.answers)."""
+        from core.answers import Answers
+
+        with self._lock:
+            got = {**self._unkept, **self._seen}
+        return Answers(got, expected_version, name=self.name)
+
     def run(self, template: str, *args: object, timeout: int | None = None) -> Evidence:
         """``run("stat -c %%a -- %s", path)``: arguments are quoted; the remote side kills it after ``timeout``.
 
@@ -136,17 +161,19 @@ class Remote:
         if self._read_only:
             raise ReadOnlyError(f"not run while only reading: {command}")
         self._seen.clear()
+        self._unkept.clear()
         return self._exec(command, timeout)
 
     def _exec(self, command: str, timeout: int | None, keep: bool = True) -> Evidence:
         limit = timeout or self.timeout
         wrapped = f"timeout -k 2 {int(limit)} sh -c {shlex.quote(command)}"
+        started = time.monotonic()
         try:
             out = self.host.run(wrapped)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             self.broken = True
             raise PreconditionFailure(connection_result(self.host, exc)) from None
-        ev = Evidence(command, out.rc, out.stdout, out.stderr)
+        ev = Evidence(command, out.rc, out.stdout, out.stderr, seconds=time.monotonic() - started)
         if out.rc == 124:
             ev.note = f"killed after {limit}s"
         if keep:

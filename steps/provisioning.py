@@ -2,7 +2,7 @@
 
 from pytest_bdd import when
 
-from suite.checkstep import check_then
+from suite.checkstep import declared
 
 from core.evidence import Result, require
 from checks.service import main_pid
@@ -16,7 +16,7 @@ def carried_out_again(target):
     return {"actions": actions, "pid_before": pid_before}
 
 
-@check_then("every action reports ok", "bootstrap.idempotent")
+@declared("bootstrap.idempotent")
 def all_ok(target, second_run):
     not_ok = [a for a in second_run["actions"] if a.status != OK]
     require(Result(
@@ -26,7 +26,7 @@ def all_ok(target, second_run):
     ))
 
 
-@check_then("etcd was not restarted", "bootstrap.no-restart")
+@declared("bootstrap.no-restart")
 def not_restarted(target, second_run):
     ev, pid_after = main_pid(target.remote, target.member)
     before = second_run["pid_before"]

@@ -2,14 +2,14 @@
 
 from pytest_bdd import when
 
-from suite.checkstep import check_then, check_when
+from suite.checkstep import declared
 
 from checks import quorum
 from core.evidence import require
 from suite.target import TARGETS_KEY
 
 
-@check_when(r"(?P<count>one|two) other members? (is|are) stopped", "quorum.stop-peers", target_fixture="stopped", regex=True)
+@declared("quorum.stop-peers", target_fixture="stopped")
 def stop_others(target, count, request):
     peers = request.config.stash[TARGETS_KEY].peers(target)[: {"one": 1, "two": 2}[count]]
     request.addfinalizer(lambda: quorum.start(peers))  # never leave members down
@@ -18,17 +18,17 @@ def stop_others(target, count, request):
     return {"peers": peers, "written": []}
 
 
-@check_then("a write through this member succeeds", "quorum.write-succeeds")
+@declared("quorum.write-succeeds")
 def write_succeeds(target, stopped):
     require(quorum.write_succeeds(target.remote, target.member, stopped["written"]))
 
 
-@check_then("a write through this member fails with a clear error", "quorum.write-fails")
+@declared("quorum.write-fails")
 def write_fails(target, stopped):
     require(quorum.write_fails(target.remote, target.member, stopped["written"]))
 
 
-@check_then("this member sees a leader", "quorum.sees-leader")
+@declared("quorum.sees-leader")
 def sees_leader(target):
     require(quorum.sees_leader(target.remote, target.member))
 
@@ -38,6 +38,6 @@ def start_again(stopped):
     quorum.start(stopped["peers"])
 
 
-@check_then("every member is healthy again and the writes read back", "quorum.whole-again")
+@declared("quorum.whole-again")
 def whole_again(target, stopped):
     require(quorum.whole_again(target.remote, target.member, stopped["written"]))

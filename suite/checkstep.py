@@ -55,7 +55,8 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
     def wrap(fn):
         sig = inspect.signature(fn)
         wants_request = "request" in sig.parameters
-        params = list(sig.parameters.values())
+        wants_id = "check_id" in sig.parameters  # a step that judges by id (steps/judged.py)
+        params = [p for p in sig.parameters.values() if p.name != "check_id"]
         if not wants_request:
             params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD))
 
@@ -65,7 +66,7 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
             request = kwargs["request"] if wants_request else kwargs.pop("request")
             check_id = spec.check_id({**example_of(request), **kwargs})
             try:
-                result = fn(*args, **kwargs)
+                result = fn(*args, **kwargs, **({"check_id": check_id} if wants_id else {}))
             except PreconditionFailure as exc:
                 exc.check_id = check_id
                 raise
@@ -83,10 +84,17 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 request.node.stash.setdefault(WARNING_KEY, []).append((check_id, result.warning))
             return result
 
-        step.__signature__ = sig.replace(parameters=params)
+        step.__signature__ = sig.replace(parameters=[p for p in params if p.name != "check_id"])
         return decorator(parser, target_fixture=target_fixture, stacklevel=2)(step)
 
     return wrap
+
+
+def declared(check_id: str, target_fixture: str | None = None):
+    """The step of a declared check (checks/catalog.py): its sentence and keyword are the declaration's; a family
+    is named by its id template (``members.{format}.exact``)."""
+    check = next(c for c in catalog.CHECKS.values() if check_id in (c.id, c.family))
+    return _check_step(check.kind, check.step, check.family or check.id, target_fixture, regex="(?P<" in check.step)
 
 
 def check_then(sentence: str, check_id, regex: bool = False):

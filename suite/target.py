@@ -12,7 +12,9 @@ import pytest
 
 from core.evidence import CheckFailure, PreconditionFailure, Result
 from suite.evidence import gather, gather_all
-from checks.editions import suggest as suggest_edition
+from core.answers import Answers
+from checks.binaries import version_command
+from checks.editions import probe as edition_probe, suggest as suggest_edition
 from checks.preflight import preflight
 from core.remote import Remote
 from provision import certs as certs_mod
@@ -42,6 +44,29 @@ class Target:
     found_version: str = ""  # what `etcd --version` says on the host after preparation
     hint: str = ""  # an edition that matches the host better than the one selected (audits without --edition)
     preflight: Result | None = None
+
+    def answers(self, checks: list) -> "Answers":
+        """The host's answers to what ``checks`` declare, asked for where not gathered yet (two rounds: what the
+        first answers name is asked next)."""
+        from checks.catalog import plan
+
+        self.remote.ask(plan(self.member, checks))
+        self.remote.ask(plan(self.member, checks, self._view()))
+        return self._view()
+
+    def _view(self):
+        view = self.remote.answers(self.expected_version)
+        view.name = self.name
+        return view
+
+    def judge(self, check_id: str) -> Result:
+        """The declared check's verdict on this host, judged on its answers alone."""
+        from checks.catalog import get
+
+        check = get(check_id)
+        if check.judge is None:
+            raise ValueError(f"{check_id} is judged by the scenario that acts on the host")
+        return check.judge(self.member, self.answers([check]))
 
     def bootstrap(self, progress=None, start: bool = True) -> list[Action]:
         assert self.binaries is not None
@@ -152,14 +177,7 @@ class Targets:
         from suite.evidence import MAX_THREADS
 
         def prepare(name: str):
-            got = self._guarded(self._prepare, name, self.hosts[name], False)
-            if isinstance(got, Target):
-                # what the host's version and files say is asked in the same sessions as the checks' evidence
-                gather(got.remote, got.member, also=[lambda: self._found_version(got)])
-                done = self._guarded(self._found_version, got)  # from what was gathered; a failure as before
-                if isinstance(done, BaseException):
-                    return done
-            return got
+            return self._guarded(self._prepare, name, self.hosts[name])
 
         names = [n for n in self.hosts if n in hosts and n not in self.ready and n not in self.pending]
         pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names)))
@@ -218,26 +236,29 @@ class Targets:
             raise _failure("the step's inputs", str(exc), "make setup") from None
 
     def _found_version(self, target: Target) -> None:
+        """What ``etcd --version`` says on the host (and, auditing without --edition, the edition it matches)."""
         if self.mode() == AUDIT and not getattr(self.config.option, "edition", None):
             try:
                 target.hint = suggest_edition(target.remote, target.member, self.edition)
             except CheckFailure:
                 target.hint = ""
-        ev = target.remote.look("%s --version", target.member.etcd_path)
+        ev = target.remote.look(version_command(target.member, "etcd"))
         try:
             target.found_version = etcd_version(ev.stdout)
         except VersionError:
             target.found_version = ""
 
-    def _prepare(self, name: str, host, found_version: bool = True) -> Target:
+    def _prepare(self, name: str, host) -> Target:
         if self.mode() == LAB:
             self._reset_lab([name])
         target = self._target(name, host)
         if self.mode() in (LAB, BOOTSTRAP):
             self._inputs(target)
             target.actions = target.bootstrap()
-        if found_version:
-            self._found_version(target)
+        if self.mode() != LAB:  # the evidence of every check, ahead of the scenarios (the lab's change the host)
+            # what the host's version and files say is asked in the same sessions as the checks' evidence
+            gather(target.remote, target.member, self.profile, also=[edition_probe(target.member)])
+        self._found_version(target)
         return target
 
     def cluster_addresses(self) -> dict[str, str]:
@@ -301,9 +322,9 @@ class Targets:
             for t, exc in failures.items():
                 self.ready[t.name] = exc
         ready = [t for t in targets.values() if isinstance(self.ready[t.name], Target)]
+        gather_all([(t.remote, t.member) for t in ready], self.profile)
         for t in ready:
             self._found_version(t)
-        gather_all([(t.remote, t.member) for t in ready])
 
 
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:

@@ -108,7 +108,7 @@ def test_a_binary_for_another_architecture_names_the_hosts_release_not_its_mode(
     from checks.binaries import reports_version
 
     # as dash prints it for etcd's arm64 build on an x86_64 host (exit 126, like a missing x bit)
-    remote = Answers({"%s --version": (126, "", "sh: 1: /usr/local/bin/etcd: Exec format error\n"),
+    remote = Answers({"/usr/local/bin/etcd --version": (126, "", "sh: 1: /usr/local/bin/etcd: Exec format error\n"),
                       "uname -m": (0, "x86_64\n", "")})
     result = reports_version(remote, Member(), "etcd")
     assert not result.ok and "exec format error" in result.found
@@ -119,7 +119,7 @@ def test_a_binary_for_another_architecture_names_the_hosts_release_not_its_mode(
 def test_a_binary_without_its_x_bit_is_still_fixed_with_chmod():
     from checks.binaries import reports_version
 
-    remote = Answers({"%s --version": (126, "", "sh: 1: /usr/local/bin/etcd: Permission denied\n")})
+    remote = Answers({"/usr/local/bin/etcd --version": (126, "", "sh: 1: /usr/local/bin/etcd: Permission denied\n")})
     result = reports_version(remote, Member(), "etcd")
     assert not result.ok and result.fix == "chmod 755 /usr/local/bin/etcd" and "permission denied" in result.found
 

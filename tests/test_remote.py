@@ -321,24 +321,35 @@ def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host(profile):
 def test_requests_go_together_only_after_the_first_answered_at_once(monkeypatch, tmp_path):
     """On a member without a leader each etcdctl request waits for its timeout: they then go at once, each in
     its own session, instead of one after another in one."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from core.remote import Remote
     from suite import evidence
 
-    from concurrent.futures import ThreadPoolExecutor
-
     monkeypatch.setattr(evidence, "ANSWERS_AT_ONCE", 3)  # ample for a local echo on a busy machine
-    r = Remote(LocalShell())
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        asked = []
-        assert evidence._answers_at_once(r, lambda: (r.look("echo first"), r.look("echo second")), pool, asked)
-        assert [ev.command for ev in r.history] == ["echo first", "echo second"]
-        assert not evidence._answers_at_once(r, lambda: r.look("echo failed; exit 1"), pool, asked)
-        # a request that cannot end before the caller lets it: the caller goes on without its answer
+    shell = LocalShell()
+    r = Remote(shell)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        waiting = evidence.own_requests(r, [("echo second", None), ("echo endpoint status -w json", None),
+                                            ("echo third", None)], pool)
+        for w in waiting:
+            w.result()
+        assert [ev.command for ev in r.history][0] == "echo endpoint status -w json"  # the lead goes first
+        assert len(shell.sent) == 2 and {ev.command for ev in r.history} == {
+            "echo second", "echo endpoint status -w json", "echo third"}  # then the others in one session
+        # a lead that fails: each of the others in a session of its own
+        shell.sent.clear()
+        waiting = evidence.own_requests(r, [("echo endpoint status -w json; exit 1", None), ("echo 4", None),
+                                            ("echo 5", None)], pool)
+        for w in waiting:
+            w.result()
+        assert len(shell.sent) == 3
+        # a lead that cannot end before the caller lets it: the caller goes on without its answer
         gate = tmp_path / "gate"
         slow = f"i=0; while [ ! -e {gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; test -e {gate}"
-        assert not evidence._answers_at_once(r, lambda: r.look(slow), pool, asked)
-        assert not asked[-1].done()
+        waiting = evidence.own_requests(r, [(slow + " # endpoint status -w json", None), ("echo 6", None)], pool)
+        assert not waiting[0].done() and len(waiting) == 2
         gate.touch()
-        for one in asked:
-            one.result()  # the request still ends in the pool
-    assert r.look(slow).rc == 0 and len(r.history) == 4
+        for w in waiting:
+            w.result()  # the request still ends in the pool
+    assert r.answers().look(slow + " # endpoint status -w json").rc == 0

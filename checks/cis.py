@@ -67,7 +67,13 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
         expected, rules = FLAG_RULES[cis_id]
         ok = all(_holds(flags, name, how) for name, how in rules)
         found = ", ".join(f"--{n}={flags[n]}" if n in flags else f"--{n} unset" for n, _ in rules)
-        fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
+        unwanted = [n for n, how in rules if how == NOT_TRUE and not _holds(flags, n, how)]
+        if unwanted:  # a switch to turn off, not flags to add
+            fix = (f"remove {' and '.join('--' + n for n in unwanted)} from {member.unit_path} (etcd would make "
+                   f"itself self-signed certificates), then systemctl daemon-reload && systemctl restart "
+                   f"{member.service}")
+        else:
+            fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
         return Result(f"CIS {cis_id}: {expected}", ok, expected, found, [ev], fix, SEE)
     if cis_id in ("1.1.11", "1.1.12"):
         sev, st = stat(remote, member.data_dir)

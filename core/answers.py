@@ -117,8 +117,8 @@ class Plan:
     def member(self):
         from core import editions
 
-        return editions.member(editions.EDITIONS[self.edition], self.settings, name=self.member_name,
-                               cluster=self.cluster)
+        edition = editions.EDITIONS.get(self.edition) or editions.selected(None, self.profile)
+        return editions.member(edition, self.settings, name=self.member_name, cluster=self.cluster)
 
 
 def _evidence_json(ev: Evidence) -> dict:

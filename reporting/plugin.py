@@ -87,6 +87,21 @@ def pytest_runtest_makereport_without_traceback(item: pytest.Item, call: pytest.
     )
 
 
+def scenario_of(item: pytest.Item) -> dict | None:
+    """The scenario an item runs, as pytest-bdd describes a scenario that ran (name, feature, tags; no steps)."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    if template is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    example = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
+    scenario = template.render(example)
+    feature = template.feature
+    return {"name": scenario.name, "steps": [], "tags": sorted(template.tags),
+            "feature": {"name": feature.name, "rel_filename": feature.rel_filename}}
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest-bdd's wrapper has recorded the scenario
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -98,6 +113,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if context is not None and wanted:  # a plain attribute travels with the report through pytest-xdist
         context.scenario["tags"] = sorted(set(context.scenario.get("tags", [])) | {f"check:{i}" for i in ids})
         report.etcd_scenario = context.scenario
+    elif wanted and report.skipped:  # skipped before it ran: its feature and title from the feature file itself
+        report.etcd_scenario = scenario_of(item) or getattr(report, "etcd_scenario", None)
     report.etcd_check_ids = list(ids)
     warnings = item.stash.get(WARNING_KEY, [])
     if call.when == "call" and warnings:

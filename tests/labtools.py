@@ -167,6 +167,31 @@ def bootstrap_server(name: str = "server", reset: bool = True):
     return host, member, first
 
 
+RECORDINGS = ROOT / "tests" / "data" / "recordings"
+
+
+def verdicts(record) -> dict[str, str]:
+    """{check id: passed, failed, deviation or skipped} of a recorded host."""
+    from checks.judging import judge
+
+    return {v.check: v.status for v in judge(record)}
+
+
+def differs_from_stored(hosts: list[str], stored: list[Path], moment: set[str] = frozenset(), **plan) -> list[str]:
+    """The hosts recorded again now (read only) and judged: where their verdicts differ from the stored recordings'
+    (what a recording is for), but for the checks whose verdict depends on the moment; [] when none does."""
+    from core.answers import HostRecord
+    from suite.record import record_hosts
+
+    now = record_hosts(hosts, ssh_config=SSH_CONFIG, say=lambda line: None, **plan)
+    out = []
+    for host, path in zip(hosts, stored):
+        new, old = verdicts(now[host]), verdicts(HostRecord.load(path))
+        out += [f"{host}: {cid} is {new.get(cid)} now, {old.get(cid)} in {path.name}"
+                for cid in sorted(set(new) | set(old)) if cid not in moment and new.get(cid) != old.get(cid)]
+    return out
+
+
 def snapshot(host) -> str:
     """What an audit must not change: the step's files (path, mode, size, mtime) and the service."""
     remote = Remote(host)

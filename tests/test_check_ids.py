@@ -116,3 +116,34 @@ def test_a_deviation_with_a_cause_holds_only_for_failures_of_that_cause():
             assert deviations.known(check, "production", "kthw-2020", other) is None
         assert deviations.known(check, "production", None, "owner") is None  # the tutorial's other texts: root's
         assert deviations.known(check, "lab", "kthw-server", "owner") is None
+
+
+def test_the_features_examples_are_the_families_of_the_catalog():
+    """A family (the nine flags, the CIS items, the certificate roles, ...) is written once, in checks/catalog.py:
+    each Scenario Outline's Examples run exactly its family's checks, in the family's order, and the CIS
+    outline's requirement column is the catalog's text."""
+    for name in STEP_MODULES:
+        importlib.import_module(name)
+    families: dict[str, list[str]] = {}
+    for c in catalog.CHECKS.values():
+        if c.family:
+            families.setdefault(c.family, []).append(c.id)
+    covered = set()
+    for feature in get_features([str(ROOT / "features")]):
+        for template in feature.scenarios.values():
+            rows = [ctx for ex in template.examples for ctx in ex.as_contexts()]
+            if not rows:  # a family may be written out as plain scenarios, one per value (the two directories)
+                covered |= {catalog.CHECKS[c].family for c in checkstep.template_checks(template, {})} - {""}
+                continue
+            ran: dict[str, list[str]] = {}
+            for row in rows:
+                for cid in checkstep.template_checks(template, row):
+                    family = catalog.CHECKS[cid].family
+                    assert family, f"{template.name}: {cid} is no family's, yet an outline runs it"
+                    ran.setdefault(family, []).append(cid)
+                if "requirement" in row:
+                    assert row["requirement"] == catalog.CIS[row["id"]], row
+            for family, ids in ran.items():
+                assert ids == families[family], f"{feature.rel_filename}: {template.name}: {ids} != {families[family]}"
+                covered.add(family)
+    assert covered == set(families)

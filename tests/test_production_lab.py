@@ -1,5 +1,7 @@
-"""The production profile on a three-host lab: the features pass, and the production-only faults,
-applied to one member, are caught there with the right fix."""
+"""The production profile on a three-host lab: the features pass, and the production faults whose fixes are
+commands, applied to one member, are judged as their recordings are and repaired by the printed fixes (that each
+production fault fails exactly its checks on the member and on its peers is proven on the recordings:
+tests/test_recordings.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import pytest
 
 from provision.faults import apply, load
 from provision.lab import Lab
-from tests.labtools import SSH_CONFIG, FaultRounds, collected, detected, failed, printed_fixes, run_features
+from tests.labtools import (RECORDINGS, SSH_CONFIG, FaultRounds, collected, detected, differs_from_stored, failed,
+                            printed_fixes, run_features)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 HOSTS = ["etcd-0", "etcd-1", "etcd-2"]
 FAULTS = [f for f in load() if f.profile == "production"]
+FIX_RUNS = [f for f in FAULTS if f.fix_runs]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,7 @@ class Outcome:
     fix_errors: list = dataclasses.field(default_factory=list)
     after: dict | None = None
     output: str = ""
+    drift: list = dataclasses.field(default_factory=list)  # verdicts that differ from the fault's recordings
 
 
 class Rounds(FaultRounds):
@@ -83,12 +88,14 @@ class Rounds(FaultRounds):
         members = bootstrap_cluster(hosts)
         remote, member = members[hosts[0]]
         apply(fault, remote, member, peers={h: members[h] for h in hosts[1:]})
+        stored = [RECORDINGS / "faults" / fault.id / f"{role}.json" for role in ("member", "peer-1", "peer-2")]
+        drift = differs_from_stored(list(hosts), stored, set(fault.may_fail), profile="production")
         tmp = self.tmp / fault.id
         tmp.mkdir()
         audit = ("--profile=production", f"--hosts={','.join(hosts)}", f"--ssh-config={SSH_CONFIG}")
         _, results, output = run_features(tmp, *audit)
         out = Outcome(hosts, member, {h: results.failed_checks(h) for h in hosts},
-                      [ln for h in hosts for ln in results.fix_lines(h)], output=output)
+                      [ln for h in hosts for ln in results.fix_lines(h)], output=output, drift=drift)
         if fault.fix_runs:
             for h, (r, _) in members.items():  # the broken member first, then its peers
                 for fix in printed_fixes(output, h):
@@ -103,20 +110,21 @@ class Rounds(FaultRounds):
 @pytest.fixture(scope="module")
 def rounds(tmp_path_factory):
     hosts = [h for c in CLUSTERS for h in c]
-    yield Rounds(FAULTS, tmp_path_factory.mktemp("production-faults"))
+    yield Rounds(FIX_RUNS, tmp_path_factory.mktemp("production-faults"))
     Lab().down(hosts)
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+@pytest.mark.parametrize("fault", FIX_RUNS, ids=[f.id for f in FIX_RUNS])
 def test_a_production_fault_fails_exactly_its_checks_on_the_member_and_on_its_peers(rounds, fault):
     out = rounds.outcome(fault)
+    assert out.drift == [], out.drift
     broken, *peers = out.hosts
     want = set(fault.fails)
     exact = fault.explains(out.got[broken]) and all(out.got[p] == set(fault.peers_fail) for p in peers)
     named = any(fault.fix_words(out.member) in ln for ln in out.fix_lines)
     verdict = "caught" if exact and named else "MISSED" if not out.got[broken] else "WRONG"
     fixed = out.after == {h: set() for h in out.hosts}
-    detected(f"{fault.id} (production)", f"{len(out.got[broken])} + peers {len(out.got[peers[0]])}",
+    detected(f"{fault.id} (production, lab hosts)", f"{len(out.got[broken])} + peers {len(out.got[peers[0]])}",
              verdict + (", fixed" if fixed else ""))
     assert fault.explains(out.got[broken]), (
         f"{broken}: unexpected {sorted(out.got[broken] - want - set(fault.may_fail))}; "

@@ -59,6 +59,11 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
         shown += ": permission denied"
         fix = f"chmod {member.modes.binary:o} {path}"
     return Result(
-        f"{path} reports {'version ' + expected if expected else 'its version'}", ok, want, shown, evidence,
-        fix, TUTORIAL_URL + "#install-the-etcd-binaries",
+        what=f"{path} reports {'version ' + expected if expected else 'its version'}",
+        ok=ok,
+        expected=want,
+        found=shown,
+        evidence=evidence,
+        fix=fix,
+        see=TUTORIAL_URL + "#install-the-etcd-binaries",
     )

@@ -15,7 +15,9 @@ A declaration (:class:`Check`) states:
 - ``fix``: the remedy in a few words (``python -m checks list --fixes``);
 - ``action``: for a check whose evidence is an action on the host (a restart, a write, a second bootstrap),
   what the action is: it is judged by the scenario that performs it, never on recorded answers;
-- ``profiles``: the profiles it applies to (empty: every one).
+- ``profiles``: the profiles it applies to (empty: every one);
+- ``shows(member)``: the values its sentence writes out (the data directory's path and mode, a setting's value):
+  the features write the default edition's, which tests/test_check_ids.py proves equal to the model's.
 
 Families (the nine flags, the CIS items, the certificate roles, the formats of ``member list``) are written
 once here; tests/test_check_ids.py proves the features' Examples equal to them. The fault catalogue, the
@@ -52,6 +54,7 @@ class Check:
     profiles: tuple[str, ...] = ()
     family: str = ""  # the id template of its family ("" for a check of its own)
     kind: str = "then"  # the step's keyword: given, when or then
+    shows: Callable[[Member], dict[str, str]] | None = None  # the values its sentence writes out, for a member
 
     def applies(self, profile: str) -> bool:
         return not self.profiles or profile in self.profiles
@@ -77,7 +80,7 @@ DIRECTORIES = ("configuration", "data")
 FLAGS = BASE_FLAGS
 CERT_ROLES = {"CA certificate": "ca_cert", "server key": "server_key", "server certificate": "server_cert"}
 VALIDITY_ROLES = ("CA certificate", "server certificate")
-SETTINGS = ("Type", "Restart", "RestartSec", "WantedBy")
+SETTINGS = tuple(unit.SETTINGS)  # Type, Restart, RestartSec, WantedBy
 ROLES = ("client", "peer")
 FORMATS = tuple(membership.FORMAT_ARGS)
 CIS = {  # CIS number → requirement (kube-bench's cfg/cis-1.10 numbering)
@@ -144,7 +147,7 @@ def _checks() -> list[Check]:
                  fix="log in as root (or with passwordless sudo, --sudo) on a host booted with systemd, with iproute2")]
 
     def family(template: str, values, concern: str, requirement: str, step: str, needs, judge, then=None,
-               fix: str = "", ref_by_value: bool = False, **extra) -> None:
+               fix: str = "", ref_by_value: bool = False, shows=None, **extra) -> None:
         """One check per value: ``needs``, ``then`` and ``judge`` take the value as their last argument;
         ``requirement`` is a template of the value (``{v}``) or a text per value."""
         for v in values:
@@ -154,7 +157,7 @@ def _checks() -> list[Check]:
                 template.format(**{key: slug(v)}), concern, text, step,
                 (lambda m, v=v: needs(m, v)), (lambda m, a, v=v: judge(m, a, v)),
                 (lambda m, a, v=v: then(m, a, v)) if then else None, fix, family=template,
-                ref=v if ref_by_value else "", **extra))
+                ref=v if ref_by_value else "", shows=(lambda m, v=v: shows(m, v)) if shows else None, **extra))
 
     def one(cid: str, concern: str, requirement: str, step: str, needs=None, judge=None, then=None, fix: str = "",
             **extra) -> None:
@@ -174,10 +177,16 @@ def _checks() -> list[Check]:
     family("dir.{which}", DIRECTORIES, "configuration",
            {"configuration": "the configuration directory exists with its mode",
             "data": "the data directory exists and only etcd's user can enter it"},
-           "the {which} directory exists with its mode",
+           "the {which} directory {path} exists with mode {mode}",
            lambda m, w: [_stat(m.data_dir if w == "data" else m.config_dir), _show(m)],
            lambda m, a, w: files.directory(a, m, w), lambda m, a, w: files.runner_asks(m, a),
-           "mkdir -p the directory and chmod it to the model's mode")
+           "mkdir -p the directory and chmod it to the model's mode",
+           shows=lambda m, w: {"path": files.directory_spec(m, w)[0], "mode": files.directory_spec(m, w)[1]})
+    one("dir.data.in-use", "configuration", "etcd keeps its database in the data directory",
+        "etcd keeps its database in the data directory",
+        lambda m: [_stat(files.database_path(m)), _show(m), (files.version_command(m), None)],
+        lambda m, a: files.data_in_use(a, m),
+        fix="start etcd on the data directory: it creates its database there")
     one("unit.file", "configuration", "the unit file is owned by root and writable by root only",
         "the unit file is owned by root and writable by root only",
         lambda m: [_stat(m.unit_path)], lambda m, a: files.unit_file(a, m), fix="chown root:root and chmod 644 the unit")
@@ -188,9 +197,10 @@ def _checks() -> list[Check]:
         lambda m: [(unit.verify_command(m), unit.VERIFY_TIMEOUT)], lambda m, a: unit.verify(a, m),
         fix="correct what systemd-analyze verify names in the unit")
     family("unit.flag.{flag}", FLAGS, "configuration", "the unit runs etcd with the configured --{v}",
-           "the unit passes --{flag} with the configured value",
+           "etcd's {flag} is {value}",
            lambda m, f: [_show(m)], lambda m, a, f: unit.flag(a, m, f),
-           fix="set the flag's value in the unit, daemon-reload and restart etcd")
+           fix="set the flag's value in the unit, daemon-reload and restart etcd",
+           shows=lambda m, f: {"value": dict(m.flags())[f"--{f}"]})
     one("unit.no-other-flag", "configuration", "the unit runs the installed etcd with no other flag",
         "the unit passes no flag beyond the configured ones", lambda m: [_show(m)],
         lambda m, a: unit.no_unexpected_flags(a, m), fix="install the rendered unit, daemon-reload and restart etcd")
@@ -225,10 +235,11 @@ def _checks() -> list[Check]:
         lambda m: [_show(m), _journal(m)], lambda m, a: service.running(a, m),
         fix="systemctl start etcd, after what its journal names")
     family("service.{setting}", SETTINGS, "service", "the service has the configured {v}",
-           "the etcd service has the configured {setting}",
+           "the etcd service has {setting}={value}",
            lambda m, s: [{"RestartSec": (unit.bus_command(m, "RestartUSec"), None),
                           "WantedBy": (unit.cat_command(m), None)}.get(s, _show(m))],
-           lambda m, a, s: unit.setting(a, m, s), fix="set it in the unit, daemon-reload and restart etcd")
+           lambda m, a, s: unit.setting(a, m, s), fix="set it in the unit, daemon-reload and restart etcd",
+           shows=lambda m, s: {"value": str(unit.SETTINGS[s][4](m.unit))})
     # network
     net = lambda m, *_: [(service.main_pid_command(m), None), (network.SS_PROCESSES, None)]  # noqa: E731
     family("net.{role}.listens", ROLES, "network", "the etcd process listens on its {v} URL",
@@ -240,7 +251,7 @@ def _checks() -> list[Check]:
     # membership
     listing = {
         "exact": ("member list ({v}) shows exactly the configured members", "it lists exactly the configured members",
-                  membership.one_member),
+                  membership.exactly_configured),
         "started": ("member list ({v}) shows the member named as configured and started",
                     "the member is named as configured and started", membership.named_and_started),
         "urls": ("member list ({v}) shows the configured peer and client URLs",

@@ -77,10 +77,6 @@ def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> str:
     return ""
 
 
-def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    return not issued_by(cert, ca)
-
-
 def validity(cert: x509.Certificate, now: datetime.datetime | None = None) -> tuple[bool, str, str]:
     """(valid now, what was found, warning): not yet valid and expired fail; expiring within 30 days warns."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -108,7 +104,15 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
     is_key = member.is_key(name)
     what = f"{path} is a PEM {'private key' if is_key else 'X.509 certificate'}"
     if data is None:
-        return Result(what, False, "a readable file", "cannot read it", [ev], f"cp {name} {member.config_dir}/", SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="a readable file",
+            found="cannot read it",
+            evidence=[ev],
+            fix=f"cp {name} {member.config_dir}/",
+            see=SEE,
+        )
     try:
         if is_key:
             found = key_kind(load_key(data)) + " key"
@@ -118,7 +122,15 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
     except (ValueError, TypeError) as exc:
         found, ok = f"does not parse: {exc}", False
     ev.note = found
-    return Result(what, ok, "it parses", found, [ev], f"copy a valid {name} from step 4's output: cp {name} {member.config_dir}/", SEE)
+    return Result(
+        what=what,
+        ok=ok,
+        expected="it parses",
+        found=found,
+        evidence=[ev],
+        fix=f"copy a valid {name} from step 4's output: cp {name} {member.config_dir}/",
+        see=SEE,
+    )
 
 
 def key_pair(remote: Remote, member: Member) -> Result:
@@ -130,10 +142,25 @@ def key_pair(remote: Remote, member: Member) -> Result:
     try:
         cert, key = load_certificate(cert_data or b""), load_key(key_data or b"")
     except (ValueError, TypeError) as exc:
-        return Result(what, False, "both parse", f"cannot load them: {exc}", [ev1, ev2], fix, SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="both parse",
+            found=f"cannot load them: {exc}",
+            evidence=[ev1, ev2],
+            fix=fix,
+            see=SEE,
+        )
     ok = key_matches(cert, key)
-    return Result(what, ok, "the certificate's public key is the key's", "they match" if ok else "different keys",
-                  [ev1, ev2], fix, SEE)
+    return Result(
+        what=what,
+        ok=ok,
+        expected="the certificate's public key is the key's",
+        found="they match" if ok else "different keys",
+        evidence=[ev1, ev2],
+        fix=fix,
+        see=SEE,
+    )
 
 
 def chain(remote: Remote, member: Member) -> Result:
@@ -145,11 +172,26 @@ def chain(remote: Remote, member: Member) -> Result:
     try:
         cert, ca = load_certificate(cert_data or b""), load_certificate(ca_data or b"")
     except (ValueError, TypeError) as exc:
-        return Result(what, False, "both parse", f"cannot load them: {exc}", [ev1, ev2], fix, SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="both parse",
+            found=f"cannot load them: {exc}",
+            evidence=[ev1, ev2],
+            fix=fix,
+            see=SEE,
+        )
     why = issued_by(cert, ca)
     ev1.note, ev2.note = summary(cert), summary(ca)
-    return Result(what, not why, f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
-                  why or "signed by the CA", [ev1, ev2], fix, SEE)
+    return Result(
+        what=what,
+        ok=not why,
+        expected=f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
+        found=why or "signed by the CA",
+        evidence=[ev1, ev2],
+        fix=fix,
+        see=SEE,
+    )
 
 
 def valid_now(remote: Remote, member: Member, name: str) -> Result:
@@ -162,10 +204,27 @@ def valid_now(remote: Remote, member: Member, name: str) -> Result:
     try:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
-        return Result(what, False, "a certificate valid now", f"cannot load it: {exc}", [ev], fix, SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="a certificate valid now",
+            found=f"cannot load it: {exc}",
+            evidence=[ev],
+            fix=fix,
+            see=SEE,
+        )
     ok, found, warning = validity(cert, getattr(remote, "taken", None))
     ev.note = summary(cert)
-    return Result(what, ok, "valid now (notBefore <= now <= notAfter)", found, [ev], fix, SEE, warning=warning)
+    return Result(
+        what=what,
+        ok=ok,
+        expected="valid now (notBefore <= now <= notAfter)",
+        found=found,
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+        warning=warning,
+    )
 
 
 def names_addresses(remote: Remote, member: Member) -> Result:
@@ -181,7 +240,15 @@ def names_addresses(remote: Remote, member: Member) -> Result:
     try:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
-        return Result(what, False, ", ".join(hosts), f"cannot load it: {exc}", [ev], fix, SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected=", ".join(hosts),
+            found=f"cannot load it: {exc}",
+            evidence=[ev],
+            fix=fix,
+            see=SEE,
+        )
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
@@ -189,5 +256,12 @@ def names_addresses(remote: Remote, member: Member) -> Result:
         names = set()
     missing = [h for h in hosts if h not in names]
     ev.note = f"SANs: {', '.join(sorted(names)) or 'none'}"
-    return Result(what, not missing, ", ".join(hosts), f"missing {', '.join(missing)}" if missing else "all named",
-                  [ev], fix, SEE)
+    return Result(
+        what=what,
+        ok=not missing,
+        expected=", ".join(hosts),
+        found=f"missing {', '.join(missing)}" if missing else "all named",
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+    )

@@ -29,6 +29,14 @@ FLAG_RULES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 DATA_DIR_MODE = 0o700  # 1.1.11: this mode or stricter
 DATA_DIR_OWNER = ("etcd", "etcd")  # 1.1.12
+# CIS number → (what the data directory must be, how its stat is judged, what was found, the fix)
+DATA_DIR_RULES = {
+    "1.1.11": (f"{DATA_DIR_MODE:o} or stricter", lambda st: st.mode & ~DATA_DIR_MODE & 0o7777 == 0,
+               lambda st: f"mode {st.mode:04o}", lambda d: f"chmod {DATA_DIR_MODE:o} {d}"),
+    "1.1.12": (f"owned by {':'.join(DATA_DIR_OWNER)}", lambda st: (st.owner, st.group) == DATA_DIR_OWNER,
+               lambda st: f"{st.owner}:{st.group}",
+               lambda d: f"useradd -r etcd; chown -R {':'.join(DATA_DIR_OWNER)} {d}; run etcd as User=etcd"),
+}
 
 
 def running_flags(remote: Remote, member: Member):
@@ -74,20 +82,27 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
                    f"{member.service}")
         else:
             fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
-        return Result(f"CIS {cis_id}: {expected}", ok, expected, found, [ev], fix, SEE)
-    if cis_id in ("1.1.11", "1.1.12"):
+        return Result(
+            what=f"CIS {cis_id}: {expected}",
+            ok=ok,
+            expected=expected,
+            found=found,
+            evidence=[ev],
+            fix=fix,
+            see=SEE,
+        )
+    if cis_id in DATA_DIR_RULES:
         sev, st = stat(remote, member.data_dir)
-        if cis_id == "1.1.11":
-            ok = st is not None and st.mode & ~DATA_DIR_MODE & 0o7777 == 0
-            found = f"mode {st.mode:04o}" if st else "missing"
-            return Result(f"CIS 1.1.11: {member.data_dir} is {DATA_DIR_MODE:o} or stricter", ok,
-                          f"mode {DATA_DIR_MODE:04o} or stricter", found, [sev],
-                          f"chmod {DATA_DIR_MODE:o} {member.data_dir}", SEE)
-        owner = ":".join(DATA_DIR_OWNER)
-        ok = st is not None and (st.owner, st.group) == DATA_DIR_OWNER
-        found = f"{st.owner}:{st.group}" if st else "missing"
-        return Result(f"CIS 1.1.12: {member.data_dir} is owned by {owner}", ok, owner, found, [sev],
-                      f"useradd -r etcd; chown -R {owner} {member.data_dir}; run etcd as User=etcd", SEE)
+        expected, holds, shown, fix = DATA_DIR_RULES[cis_id]
+        return Result(
+            what=f"CIS {cis_id}: {member.data_dir} is {expected}",
+            ok=st is not None and holds(st),
+            expected=expected,
+            found=shown(st) if st else "missing",
+            evidence=[sev],
+            fix=fix(member.data_dir),
+            see=SEE,
+        )
     raise ValueError(f"no CIS check {cis_id!r}")
 
 
@@ -109,6 +124,12 @@ def advice(remote: Remote, member: Member) -> Result:
 def version_advice(version: str) -> Result:
     """etcd's own advice on releases (not a CIS item): no data-corruption bug, the production minimum."""
     why = bad_version(version)
-    return Result("etcd's version has no known data-corruption bug and meets etcd's production minimum",
-                  not why, "3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)", f"{version or 'unknown'}: {why or 'fine'}",
-                  [], "install a supported etcd release (3.4.22+, 3.5.6+)", ADVICE)
+    return Result(
+        what="etcd's version has no known data-corruption bug and meets etcd's production minimum",
+        ok=not why,
+        expected="3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)",
+        found=f"{version or 'unknown'}: {why or 'fine'}",
+        evidence=[],
+        fix="install a supported etcd release (3.4.22+, 3.5.6+)",
+        see=ADVICE,
+    )

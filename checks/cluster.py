@@ -31,8 +31,15 @@ def all_started(remote: Remote, member: Member) -> Result:
     ok = started == want and len(members) == len(want) and not learners
     found = (f"started: {', '.join(started) or 'none'}" + (f"; learners: {', '.join(learners)}" if learners else "")
              + (f"; never published client URLs (never joined): {', '.join(silent)}" if silent else ""))
-    return Result(f"every member ({', '.join(want)}) is started and votes", ok, f"started: {', '.join(want)}", found,
-                  [ev], f"systemctl start {member.service}   # on every member, at about the same time", SEE)
+    return Result(
+        what=f"every member ({', '.join(want)}) is started and votes",
+        ok=ok,
+        expected=f"started: {', '.join(want)}",
+        found=found,
+        evidence=[ev],
+        fix=f"systemctl start {member.service}   # on every member, at about the same time",
+        see=SEE,
+    )
 
 
 def one_leader(remote: Remote, member: Member) -> Result:
@@ -48,9 +55,15 @@ def one_leader(remote: Remote, member: Member) -> Result:
     ok = len(statuses) == size and len(leaders) == 1 and "" not in leaders and len(clusters) == 1 and len(leading) == 1
     found = (f"{len(statuses)} endpoints; leaders seen: {', '.join(sorted(leaders)) or 'none'}; "
              f"cluster IDs: {', '.join(sorted(clusters)) or 'none'}; leading: {', '.join(leading) or 'none'}")
-    return Result("the members agree on one leader and one cluster ID", ok,
-                  f"{size} endpoints, one leader, one cluster ID", found, [ev],
-                  f"journalctl -u {member.service} -n 50 --no-pager   # on every member", SEE)
+    return Result(
+        what="the members agree on one leader and one cluster ID",
+        ok=ok,
+        expected=f"{size} endpoints, one leader, one cluster ID",
+        found=found,
+        evidence=[ev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager   # on every member",
+        see=SEE,
+    )
 
 
 def cluster_healthy(remote: Remote, member: Member) -> Result:
@@ -66,7 +79,15 @@ def cluster_healthy(remote: Remote, member: Member) -> Result:
         from checks.service import with_cause
 
         fix = with_cause(remote, member, fix)
-    return Result("every member is healthy", ok, f"{member.cluster_size} healthy endpoints", found, [ev], fix, SEE)
+    return Result(
+        what="every member is healthy",
+        ok=ok,
+        expected=f"{member.cluster_size} healthy endpoints",
+        found=found,
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+    )
 
 
 def plain_http_command(member: Member) -> str:
@@ -84,9 +105,15 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
     url = member.endpoint.replace("https://", "http://", 1)
     ev = remote.look(plain_http_command(member))
     answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
-    return Result(f"etcd does not answer plain HTTP on {url}", member.tls and not answered,
-                  "no answer over plain HTTP", "etcd answered over plain HTTP" if answered else "refused",
-                  [ev], f"serve clients over https only: --listen-client-urls {member.listen_client_urls}", SEE)
+    return Result(
+        what=f"etcd does not answer plain HTTP on {url}",
+        ok=member.tls and not answered,
+        expected="no answer over plain HTTP",
+        found="etcd answered over plain HTTP" if answered else "refused",
+        evidence=[ev],
+        fix=f"serve clients over https only: --listen-client-urls {member.listen_client_urls}",
+        see=SEE,
+    )
 
 
 def no_cert_refused(remote: Remote, member: Member) -> Result:
@@ -102,5 +129,12 @@ def no_cert_refused(remote: Remote, member: Member) -> Result:
     if member.tls and not answers(with_cert):  # nothing to compare: the member's other failures say why
         fix = (f"systemctl status {member.service} --no-pager   # etcd does not answer even with etcdctl's "
                "certificate: whether it refuses clients without one cannot be told until it does")
-    return Result("a client without a certificate is refused", ok,
-                  "with a certificate: answered; without: refused", found, [with_cert, without], fix, SEE)
+    return Result(
+        what="a client without a certificate is refused",
+        ok=ok,
+        expected="with a certificate: answered; without: refused",
+        found=found,
+        evidence=[with_cert, without],
+        fix=fix,
+        see=SEE,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.answers import Ask
@@ -208,7 +209,16 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
             fix = f"chmod {e.mode.mode:o} {e.path}"
         elif cause == "owner" or usable:
             fix = f"chown {e.owner_fix} {e.path}"
-    return Result(e.what, not problem, e.expected(), found, [ev], fix, e.see, cause=cause)
+    return Result(
+        what=e.what,
+        ok=not problem,
+        expected=e.expected(),
+        found=found,
+        evidence=[ev],
+        fix=fix,
+        see=e.see,
+        cause=cause,
+    )
 
 
 def binary(remote: Remote, member: Member, name: str) -> Result:
@@ -217,6 +227,15 @@ def binary(remote: Remote, member: Member, name: str) -> Result:
         member, "binary", f"{name} is installed at {path}", path,
         f"install -o root -g root -m {mode:o} {name} {path}   # from downloads/ as in the tutorial", SEE_INSTALL,
         runner(remote, member), used=name == "etcd"))
+
+
+def directory_spec(member: Member, which: str) -> tuple[str, str]:
+    """(path, the mode it must have, in words) of the data or configuration directory: ``0700``, ``0755 or stricter``."""
+    paths = {"data": member.data_dir, "configuration": member.config_dir}
+    if which not in paths:
+        raise ValueError(f"no directory called {which!r}")
+    _, mode_attr, compare, _, _ = RULES[which]
+    return paths[which], ModeRule(getattr(member.modes, mode_attr), compare).describe().removeprefix("mode ")
 
 
 def directory(remote: Remote, member: Member, which: str) -> Result:
@@ -247,3 +266,71 @@ def unit_file(remote: Remote, member: Member) -> Result:
     path, mode = member.unit_path, member.modes.unit
     return path_check(remote, spec(member, "unit", f"the unit file {path}", path,
                                    f"chown root:root {path} && chmod {mode:o} {path}", SEE_CONFIGURE))
+
+
+def version_command(member: Member) -> str:
+    return quote_command("%s --version", member.etcd_path)
+
+
+def rescue_fix(member: Member, version_text: str) -> str:
+    """What saves the data a running etcd holds when its database is gone from the data directory: a snapshot of
+    the running member restored into the data directory (one member); a cluster's member is added again."""
+    from core.etcdctl import shell_prefix
+
+    d, ctl, service = member.data_dir, shell_prefix(member), member.service
+    why = (f"# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with another "
+           f"--data-dir (a daemon-reload without a restart). A restart would start an empty member: save what it "
+           f"holds first.\n")
+    if member.cluster_size > 1:
+        return why + (f"# on a healthy member: {ctl} member remove <ID of {member.name}> && {ctl} member add "
+                      f"{member.name} --peer-urls={member.initial_advertise_peer_urls}; then here:\n"
+                      f"systemctl stop {service} && mv {d} {d}.old && mkdir -m 700 {d} && sed -i 's/--initial-cluster-"
+                      f"state new/--initial-cluster-state existing/' {member.unit_path} && systemctl daemon-reload "
+                      f"&& systemctl start {service}")
+    found = re.search(r"etcd Version: (\d+)\.(\d+)", version_text)
+    newer = found is not None and (int(found.group(1)), int(found.group(2))) >= (3, 6)
+    restore = "etcdutl" if newer else f"ETCDCTL_API=3 {member.etcdctl_path}"  # 3.6's etcdctl no longer restores
+    return why + (f"{ctl} --endpoints={member.endpoint} snapshot save /root/etcd-rescue.db && systemctl stop {service} && mv {d} {d}.old && "
+                  f"{restore} snapshot restore /root/etcd-rescue.db --name {member.name} --initial-cluster "
+                  f"{member.initial_cluster} --initial-cluster-token {member.initial_cluster_token} "
+                  f"--initial-advertise-peer-urls {member.initial_advertise_peer_urls} --data-dir {d} && "
+                  f"chmod {member.modes.data_dir:o} {d} && systemctl start {service}")
+
+
+def database_path(member: Member) -> str:
+    """Where etcd keeps its database in the data directory (3.4 to 3.6; a --wal-dir elsewhere does not move it)."""
+    return f"{member.data_dir.rstrip('/')}/member/snap/db"
+
+
+def data_in_use(remote: Remote, member: Member) -> Result:
+    """etcd keeps its database in the configured data directory: it creates ``member/snap/db`` there when it first
+    starts on it. Missing while etcd runs, a restart would start an empty member (the data was removed under it, or
+    etcd runs on another directory: a daemon-reload without a restart)."""
+    from checks.unit import show
+
+    path = database_path(member)
+    ev, st = stat(remote, path)
+    show_ev, props = show(remote, member)
+    ok = st is not None and st.kind == "regular file"
+    running = props.get("ActiveState") == "active"
+    if ok:
+        found = describe(st)
+    elif running:
+        found = f"{describe(st)}, while {member.service} is active: its database is not in {member.data_dir}"
+    else:
+        found = f"{describe(st)} ({member.service} is {props.get('ActiveState') or 'not loaded'}: it never ran here)"
+    fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
+    evidence = [ev, show_ev]
+    if not ok and running:
+        version_ev = remote.look(version_command(member))
+        evidence.append(version_ev)
+        fix = rescue_fix(member, version_ev.stdout)
+    return Result(
+        what=f"etcd keeps its database in {member.data_dir}",
+        ok=ok,
+        expected=f"{path}: a regular file",
+        found=found,
+        evidence=evidence,
+        fix=fix,
+        see=SEE_CONFIGURE,
+    )

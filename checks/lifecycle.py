@@ -49,9 +49,15 @@ def note(remote: Remote, member: Member) -> Noted:
     put = etcdctl(remote, member, f"put {key} {value}", writes=True)
     ev, mid = member_id(remote, member)
     if put.stdout.strip() != "OK" or not mid:
-        raise CheckFailure(Result("a key written and the member's ID noted", False, "put: OK and an ID",
-                                  f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}", [put, ev],
-                                  f"journalctl -u {member.service} -n 50 --no-pager", SEE))
+        raise CheckFailure(Result(
+            what="a key written and the member's ID noted",
+            ok=False,
+            expected="put: OK and an ID",
+            found=f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}",
+            evidence=[put, ev],
+            fix=f"journalctl -u {member.service} -n 50 --no-pager",
+            see=SEE,
+        ))
     return Noted(key, value, mid, [put, ev])
 
 
@@ -113,11 +119,14 @@ def restarted(remote: Remote, member: Member, killed: dict) -> Result:
         found = (f"no new etcd after {took:.1f}s: {now.get('ActiveState')} ({now.get('SubState')}), MainPID "
                  f"{now.get('MainPID')}, NRestarts {killed['restarts']} -> {now.get('NRestarts')}")
     return Result(
-        "systemd restarts etcd by itself after SIGKILL", ok,
-        f"a new etcd process within {bound}s (RestartSec={member.unit.restart_sec} + {MARGIN}s)", found,
-        evidence,
-        f"set Restart={member.unit.restart} and RestartSec={member.unit.restart_sec} in [Service] of "
-        f"{member.unit_path}; systemctl daemon-reload", SEE,
+        what="systemd restarts etcd by itself after SIGKILL",
+        ok=ok,
+        expected=f"a new etcd process within {bound}s (RestartSec={member.unit.restart_sec} + {MARGIN}s)",
+        found=found,
+        evidence=evidence,
+        fix=f"set Restart={member.unit.restart} and RestartSec={member.unit.restart_sec} in [Service] of "
+        f"{member.unit_path}; systemctl daemon-reload",
+        see=SEE,
     )
 
 
@@ -125,17 +134,30 @@ def stop(remote: Remote, member: Member) -> Result:
     ev = remote.run("systemctl stop -- %s", member.service, timeout=90)
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "inactive" and now.get("Result") == "success"
-    return Result("etcd stops cleanly", ok, "ActiveState=inactive Result=success",
-                  f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}", [ev, sev],
-                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+    return Result(
+        what="etcd stops cleanly",
+        ok=ok,
+        expected="ActiveState=inactive Result=success",
+        found=f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}",
+        evidence=[ev, sev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager",
+        see=SEE,
+    )
 
 
 def start(remote: Remote, member: Member) -> Result:
     ev = remote.run("systemctl start -- %s", member.service, timeout=90)
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "active"
-    return Result("etcd starts", ok, "ActiveState=active", f"ActiveState={now.get('ActiveState')}", [ev, sev],
-                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+    return Result(
+        what="etcd starts",
+        ok=ok,
+        expected="ActiveState=active",
+        found=f"ActiveState={now.get('ActiveState')}",
+        evidence=[ev, sev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager",
+        see=SEE,
+    )
 
 
 def data_consistent(remote: Remote, member: Member) -> Result:
@@ -150,10 +172,13 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     segments = [w for w in wal.stdout.split() if w.endswith(".wal")]
     ok = bool(segments) and bool(info.get("revision")) and info.get("totalKey", 0) > 0
     return Result(
-        f"the stopped member's data in {d} is consistent", ok,
-        "WAL segments, and a snapshot database with keys and a revision",
-        f"{len(segments)} WAL segment(s); db: revision {info.get('revision', '?')}, {info.get('totalKey', '?')} keys",
-        [wal, db], f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged", SEE,
+        what=f"the stopped member's data in {d} is consistent",
+        ok=ok,
+        expected="WAL segments, and a snapshot database with keys and a revision",
+        found=f"{len(segments)} WAL segment(s); db: revision {info.get('revision', '?')}, {info.get('totalKey', '?')} keys",
+        evidence=[wal, db],
+        fix=f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged",
+        see=SEE,
     )
 
 
@@ -169,16 +194,28 @@ def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
     if not done and status(remote, member)[1].get("ActiveState") == "activating":
         # still starting by systemd's word (a busy host): wait up to systemd's own default start timeout (90 s)
         wait_for(probe, 60)
-    return Result("the member keeps its ID", seen["id"] == noted.member_id, noted.member_id,
-                  seen["id"] or "no answer", seen["evidence"],
-                  f"the data directory {member.data_dir} must persist: do not remove it", SEE)
+    return Result(
+        what="the member keeps its ID",
+        ok=seen["id"] == noted.member_id,
+        expected=noted.member_id,
+        found=seen["id"] or "no answer",
+        evidence=seen["evidence"],
+        fix=f"the data directory {member.data_dir} must persist: do not remove it",
+        see=SEE,
+    )
 
 
 def reads_back(remote: Remote, member: Member, noted: Noted) -> Result:
     ev = etcdctl(remote, member, f"get {noted.key} --print-value-only", writes=True)
-    return Result("the key written before reads back", ev.ok and ev.stdout.strip() == noted.value, noted.value,
-                  ev.stdout.strip() or f"nothing (exit {ev.rc})", [ev],
-                  f"the data directory {member.data_dir} must persist across restarts", SEE)
+    return Result(
+        what="the key written before reads back",
+        ok=ev.ok and ev.stdout.strip() == noted.value,
+        expected=noted.value,
+        found=ev.stdout.strip() or f"nothing (exit {ev.rc})",
+        evidence=[ev],
+        fix=f"the data directory {member.data_dir} must persist across restarts",
+        see=SEE,
+    )
 
 
 def boot_id(remote: Remote) -> str:
@@ -207,5 +244,12 @@ def back_after_boot(remote: Remote, member: Member, rebooted: dict, timeout: flo
 
     done, _, waited = wait_for(probe, timeout, interval=0.5)
     found = f"active (running) {waited:.1f}s after the reboot" if done else seen["found"]
-    return Result("etcd runs again after a reboot", done, f"active (running) within {timeout:.0f}s", found,
-                  seen["evidence"], f"systemctl enable {member.service}", SEE)
+    return Result(
+        what="etcd runs again after a reboot",
+        ok=done,
+        expected=f"active (running) within {timeout:.0f}s",
+        found=found,
+        evidence=seen["evidence"],
+        fix=f"systemctl enable {member.service}",
+        see=SEE,
+    )

@@ -51,9 +51,13 @@ def serving(remote: Remote, member: Member) -> None:
     nobody = nobody_serves(member, ss)
     if nobody:
         raise PreconditionFailure(Result(
-            "etcdctl", False, f"something listens on {nobody}",
-            f"nothing listens on {nobody}: etcd is not serving clients", [ss],
-            f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", SEE,
+            what="etcdctl",
+            ok=False,
+            expected=f"something listens on {nobody}",
+            found=f"nothing listens on {nobody}: etcd is not serving clients",
+            evidence=[ss],
+            fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager",
+            see=SEE,
         ))
 
 
@@ -65,17 +69,26 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TI
     ev = (remote.run if writes else remote.look)(etcdctl_command(member, args, endpoints=endpoints), timeout=timeout)
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
-            f"etcdctl {args.split(' -')[0]}".strip(), False, f"{member.etcdctl_path} runs",
-            f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}", [ev],
-            f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}", TUTORIAL_URL + "#install-the-etcd-binaries",
+            what=f"etcdctl {args.split(' -')[0]}".strip(),
+            ok=False,
+            expected=f"{member.etcdctl_path} runs",
+            found=f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}",
+            evidence=[ev],
+            fix=f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}",
+            see=TUTORIAL_URL + "#install-the-etcd-binaries",
         ))
     return ev
 
 
 def unreachable(member: Member, ev: Evidence, what: str) -> Result:
     return Result(
-        what, False, f"etcdctl gets an answer from {member.endpoint}", f"etcdctl failed (exit {ev.rc})", [ev],
-        f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", SEE,
+        what=what,
+        ok=False,
+        expected=f"etcdctl gets an answer from {member.endpoint}",
+        found=f"etcdctl failed (exit {ev.rc})",
+        evidence=[ev],
+        fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager",
+        see=SEE,
     )
 
 
@@ -98,16 +111,22 @@ def _listed(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Me
     return None
 
 
-def one_member(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
+def exactly_configured(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
     """The members are exactly those of --initial-cluster (one, in the tutorial's lab)."""
     want = sorted(parse_initial_cluster(member.initial_cluster))
     what = f"the cluster has exactly {len(want)} member{'s' if len(want) != 1 else ''}: {', '.join(want)}"
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     names = sorted(m.name or "(unstarted)" for m in members)
-    return Result(what, names == want, ", ".join(want), f"{len(members)}: {', '.join(names)}", [ev],
-                  moved_data_fix(member) if len(want) == 1 else f"etcdctl member remove <ID> for members not in {want}",
-                  SEE)
+    return Result(
+        what=what,
+        ok=names == want,
+        expected=", ".join(want),
+        found=f"{len(members)}: {', '.join(names)}",
+        evidence=[ev],
+        fix=moved_data_fix(member) if len(want) == 1 else f"etcdctl member remove <ID> for members not in {want}",
+        see=SEE,
+    )
 
 
 def _only(members: list[MemberInfo], member: Member) -> MemberInfo | None:
@@ -127,7 +146,7 @@ def named_and_started(ev: Evidence, members: list[MemberInfo] | None, why: str, 
     ok = m is not None and m.name == member.name and m.status == "started"
     fix = (f"set --name {member.name} and --initial-cluster {member.initial_cluster} in {member.unit_path}, "
            f"systemctl daemon-reload; then {moved_data_fix(member)}")
-    return Result(what, ok, f"{member.name}, started", found, [ev], fix, SEE)
+    return Result(what=what, ok=ok, expected=f"{member.name}, started", found=found, evidence=[ev], fix=fix, see=SEE)
 
 
 def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
@@ -138,12 +157,14 @@ def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, me
     want = (sorted(member.peer_urls), sorted(member.client_urls))
     found = (sorted(m.peer_urls), sorted(m.client_urls)) if m else None
     return Result(
-        what, found == want, f"peer {', '.join(want[0])}; client {', '.join(want[1])}",
-        f"peer {', '.join(found[0])}; client {', '.join(found[1])}" if found else f"{len(members)} members",
-        [ev],
-        f"set --initial-advertise-peer-urls {member.initial_advertise_peer_urls} and --advertise-client-urls "
+        what=what,
+        ok=found == want,
+        expected=f"peer {', '.join(want[0])}; client {', '.join(want[1])}",
+        found=f"peer {', '.join(found[0])}; client {', '.join(found[1])}" if found else f"{len(members)} members",
+        evidence=[ev],
+        fix=f"set --initial-advertise-peer-urls {member.initial_advertise_peer_urls} and --advertise-client-urls "
         f"{member.advertise_client_urls}; peer URLs are stored in the data: {moved_data_fix(member)}",
-        SEE,
+        see=SEE,
     )
 
 
@@ -152,9 +173,15 @@ def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     m = _only(members, member)
-    return Result(what, m is not None and not m.is_learner, "is learner: false",
-                  f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members", [ev],
-                  f"etcdctl member promote {m.id if m else '<ID>'}", SEE)
+    return Result(
+        what=what,
+        ok=m is not None and not m.is_learner,
+        expected="is learner: false",
+        found=f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members",
+        evidence=[ev],
+        fix=f"etcdctl member promote {m.id if m else '<ID>'}",
+        see=SEE,
+    )
 
 
 def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
@@ -163,8 +190,15 @@ def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member:
         return r
     m = _only(members, member)
     want = member.member_id()
-    return Result(what, m is not None and m.id == want, want, m.id if m else f"{len(members)} members", [ev],
-                  moved_data_fix(member), SEE)
+    return Result(
+        what=what,
+        ok=m is not None and m.id == want,
+        expected=want,
+        found=m.id if m else f"{len(members)} members",
+        evidence=[ev],
+        fix=moved_data_fix(member),
+        see=SEE,
+    )
 
 
 # ----- endpoint status and health ------------------------------------------------------------
@@ -189,23 +223,68 @@ def leader(remote: Remote, member: Member) -> Result:
     if member.cluster_size > 1:  # in a cluster one member leads: this one must know which
         what = "the member follows or is the cluster's leader"
         if st is None:
-            return Result(what, False, "a leader ID", why, evidence, f"systemctl status {member.service}", SEE)
-        return Result(what, bool(st.leader), "a leader ID", st.leader or "no leader", evidence,
-                      f"systemctl status {member.service} --no-pager   # on every member: a quorum of members must run", SEE)
+            return Result(
+                what=what,
+                ok=False,
+                expected="a leader ID",
+                found=why,
+                evidence=evidence,
+                fix=f"systemctl status {member.service}",
+                see=SEE,
+            )
+        return Result(
+            what=what,
+            ok=bool(st.leader),
+            expected="a leader ID",
+            found=st.leader or "no leader",
+            evidence=evidence,
+            fix=f"systemctl status {member.service} --no-pager   # on every member: a quorum of members must run",
+            see=SEE,
+        )
     what = "the member is the leader"
     if st is None:
-        return Result(what, False, "IS LEADER true", why, evidence, f"systemctl status {member.service}", SEE)
-    return Result(what, st.is_leader, "IS LEADER true", f"IS LEADER {str(st.is_leader).lower()}", evidence,
-                  f"journalctl -u {member.service} -n 50 --no-pager   # a single member leads itself", SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="IS LEADER true",
+            found=why,
+            evidence=evidence,
+            fix=f"systemctl status {member.service}",
+            see=SEE,
+        )
+    return Result(
+        what=what,
+        ok=st.is_leader,
+        expected="IS LEADER true",
+        found=f"IS LEADER {str(st.is_leader).lower()}",
+        evidence=evidence,
+        fix=f"journalctl -u {member.service} -n 50 --no-pager   # a single member leads itself",
+        see=SEE,
+    )
 
 
 def no_errors(remote: Remote, member: Member) -> Result:
     evidence, st, why = endpoint_status(remote, member)
     what = "endpoint status reports no errors"
     if st is None:
-        return Result(what, False, "ERRORS empty", why, evidence, f"systemctl status {member.service}", SEE)
-    return Result(what, not st.errors, "ERRORS empty", "; ".join(st.errors) or "none", evidence,
-                  f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected="ERRORS empty",
+            found=why,
+            evidence=evidence,
+            fix=f"systemctl status {member.service}",
+            see=SEE,
+        )
+    return Result(
+        what=what,
+        ok=not st.errors,
+        expected="ERRORS empty",
+        found="; ".join(st.errors) or "none",
+        evidence=evidence,
+        fix=f"journalctl -u {member.service} -n 50 --no-pager",
+        see=SEE,
+    )
 
 
 def version_matches(remote: Remote, member: Member, expected: str | None = None) -> Result:
@@ -220,7 +299,15 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
         installed = ""
     want = expected or installed or "the installed binary's version"
     if st is None:
-        return Result(what, False, want, why, evidence, f"systemctl restart {member.service}", SEE)
+        return Result(
+            what=what,
+            ok=False,
+            expected=want,
+            found=why,
+            evidence=evidence,
+            fix=f"systemctl restart {member.service}",
+            see=SEE,
+        )
     ok = bool(installed) and st.version == installed and (expected is None or installed == expected)
     found = f"running {st.version}, installed {installed or '(unknown)'}"
     if installed and st.version != installed:
@@ -229,7 +316,7 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
         fix = f"chmod {member.modes.binary:o} {member.etcd_path}"
     else:
         fix = f"install etcd {expected or '(the release of the step)'} to {member.etcd_path} and restart {member.service}"
-    return Result(what, ok, want, found, evidence, fix, SEE)
+    return Result(what=what, ok=ok, expected=want, found=found, evidence=evidence, fix=fix, see=SEE)
 
 
 def healthy(remote: Remote, member: Member) -> Result:
@@ -246,7 +333,15 @@ def healthy(remote: Remote, member: Member) -> Result:
         from checks.service import with_cause
 
         fix = with_cause(remote, member, fix)
-    return Result(what, ok, "healthy: committed a proposal", found or f"no answer (exit {ev.rc})", [ev], fix, SEE)
+    return Result(
+        what=what,
+        ok=ok,
+        expected="healthy: committed a proposal",
+        found=found or f"no answer (exit {ev.rc})",
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+    )
 
 
 def round_trip(remote: Remote, member: Member) -> Result:
@@ -258,8 +353,15 @@ def round_trip(remote: Remote, member: Member) -> Result:
     delete = etcdctl(remote, member, f"del {key}", writes=True)
     ok = put.ok and put.stdout.strip() == "OK" and get.ok and get.stdout.strip() == value and delete.stdout.strip() == "1"
     found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
-    return Result("a key can be written, read back and deleted", ok, f"put: OK, get: {value}, del: 1", found,
-                  [put, get, delete], f"journalctl -u {member.service} -n 50 --no-pager", SEE)
+    return Result(
+        what="a key can be written, read back and deleted",
+        ok=ok,
+        expected=f"put: OK, get: {value}, del: 1",
+        found=found,
+        evidence=[put, get, delete],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager",
+        see=SEE,
+    )
 
 
 def hostname_matches(remote: Remote, member: Member) -> Result:
@@ -267,8 +369,11 @@ def hostname_matches(remote: Remote, member: Member) -> Result:
     ev = remote.look(HOSTNAME)
     found = ev.stdout.strip()
     return Result(
-        f"the host's hostname is {member.name}, the member's name", ev.ok and found == member.name, member.name,
-        found or f"no answer (exit {ev.rc})", [ev],
-        f"hostnamectl set-hostname {member.name}   # and name it in /etc/hosts, as in the tutorial's step 3",
-        TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"),
+        what=f"the host's hostname is {member.name}, the member's name",
+        ok=ev.ok and found == member.name,
+        expected=member.name,
+        found=found or f"no answer (exit {ev.rc})",
+        evidence=[ev],
+        fix=f"hostnamectl set-hostname {member.name}   # and name it in /etc/hosts, as in the tutorial's step 3",
+        see=TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"),
     )

@@ -45,8 +45,13 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
         fix = (f"set --listen-{role}-urls {urls} in {member.unit_path}, then systemctl daemon-reload && "
                f"systemctl restart {member.service}")
     return Result(
-        f"etcd (pid {pid or '-'}) listens for {role}s on {urls}", bool(pid) and not missing,
-        ", ".join(f"{a}:{p}" for a, p in wanted), found, evidence, fix, SEE,
+        what=f"etcd (pid {pid or '-'}) listens for {role}s on {urls}",
+        ok=bool(pid) and not missing,
+        expected=", ".join(f"{a}:{p}" for a, p in wanted),
+        found=found,
+        evidence=evidence,
+        fix=fix,
+        see=SEE,
     )
 
 
@@ -63,13 +68,15 @@ def listens_nowhere_else(remote: Remote, member: Member) -> Result:
     else:
         found = ("also " + ", ".join(extra)) if extra else "nothing else"
     return Result(
-        "etcd listens on no other address or port", bool(mine) and not extra,
-        "only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)), found,
-        evidence,
-        (f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not mine else
-         ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
-          "loopback, and " if extra else "") +
-         f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
-         + unit_fix(member)),
-        SEE,
+        what="etcd listens on no other address or port",
+        ok=bool(mine) and not extra,
+        expected="only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
+        found=found,
+        evidence=evidence,
+        fix=f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not mine else
+        ("remove --listen-metrics-urls (and ETCD_LISTEN_METRICS_URLS) from the unit, or keep the metrics on "
+        "loopback, and " if extra else "") +
+        f"set --listen-client-urls {member.listen_client_urls} --listen-peer-urls {member.listen_peer_urls}: "
+        + unit_fix(member),
+        see=SEE,
     )

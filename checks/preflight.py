@@ -48,6 +48,10 @@ def judge(ev: Evidence, name: str) -> Result:
             problems.append("ss is missing")
             fixes.append("apt-get install iproute2")
     return Result(
-        f"pre-flight of {name}", not problems, "reachable, root, systemd running, ss present",
-        "; ".join(problems) or "ready", [ev], "; ".join(fixes),
+        what=f"pre-flight of {name}",
+        ok=not problems,
+        expected="reachable, root, systemd running, ss present",
+        found="; ".join(problems) or "ready",
+        evidence=[ev],
+        fix="; ".join(fixes),
     )

@@ -15,8 +15,15 @@ SEE = "https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance"
 
 def stop(peer) -> Result:
     ev = peer.remote.run("systemctl stop -- %s", peer.member.service, timeout=60)
-    return Result(f"etcd stops on {peer.name}", ev.ok, "stopped", f"exit {ev.rc}", [ev],
-                  f"systemctl stop {peer.member.service}", SEE)
+    return Result(
+        what=f"etcd stops on {peer.name}",
+        ok=ev.ok,
+        expected="stopped",
+        found=f"exit {ev.rc}",
+        evidence=[ev],
+        fix=f"systemctl stop {peer.member.service}",
+        see=SEE,
+    )
 
 
 def start(peers) -> list:
@@ -36,18 +43,31 @@ def write(remote, member: Member, written: list) -> tuple[bool, object]:
 
 def write_succeeds(remote, member: Member, written: list) -> Result:
     ok, ev = write(remote, member, written)
-    return Result("a write succeeds with one member of three down", ok, "put: OK",
-                  ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}", [ev],
-                  "two of three members must run: systemctl start etcd on the others", SEE)
+    return Result(
+        what="a write succeeds with one member of three down",
+        ok=ok,
+        expected="put: OK",
+        found=ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}",
+        evidence=[ev],
+        fix="two of three members must run: systemctl start etcd on the others",
+        see=SEE,
+    )
 
 
 def write_fails(remote, member: Member, written: list) -> Result:
     ok, ev = write(remote, member, written)
     text = (ev.stdout + ev.stderr).lower()
     clear = any(w in text for w in ("deadline exceeded", "timed out", "no leader", "unavailable", "failed"))
-    return Result("a write fails with a clear error when quorum is lost", not ok and clear,
-                  "an error (no leader / deadline exceeded), nothing written", (ev.stdout + ev.stderr).strip()[-300:]
-                  or f"exit {ev.rc}", [ev], "a cluster without quorum must refuse writes: check the etcd version", SEE)
+    return Result(
+        what="a write fails with a clear error when quorum is lost",
+        ok=not ok and clear,
+        expected="an error (no leader / deadline exceeded), nothing written",
+        found=(ev.stdout + ev.stderr).strip()[-300:]
+               or f"exit {ev.rc}",
+        evidence=[ev],
+        fix="a cluster without quorum must refuse writes: check the etcd version",
+        see=SEE,
+    )
 
 
 def sees_leader(remote, member: Member) -> Result:
@@ -56,8 +76,15 @@ def sees_leader(remote, member: Member) -> Result:
         st = status_json(ev.stdout)[0] if ev.ok else None
     except (ParseError, KeyError, ValueError, IndexError):
         st = None
-    return Result("this member sees a leader", bool(st and st.leader), "a leader ID",
-                  (st.leader if st else "") or "no leader", [ev], "two of three members must run", SEE)
+    return Result(
+        what="this member sees a leader",
+        ok=bool(st and st.leader),
+        expected="a leader ID",
+        found=(st.leader if st else "") or "no leader",
+        evidence=[ev],
+        fix="two of three members must run",
+        see=SEE,
+    )
 
 
 def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
@@ -76,7 +103,12 @@ def whole_again(remote, member: Member, written: list, timeout: float = 90) -> R
         if got.stdout.strip() != value:
             lost.append(key)
         etcdctl(remote, member, f"del {key}", writes=True, endpoints=member.cluster_endpoints)
-    return Result("every member is healthy again and nothing written is lost", done and not lost,
-                  f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
-                  (f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
-                  [ev] if ev else [], "systemctl start etcd on every member; journalctl -u etcd -n 50", SEE)
+    return Result(
+        what="every member is healthy again and nothing written is lost",
+        ok=done and not lost,
+        expected=f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
+        found=(f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
+        evidence=[ev] if ev else [],
+        fix="systemctl start etcd on every member; journalctl -u etcd -n 50",
+        see=SEE,
+    )

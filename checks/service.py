@@ -32,8 +32,13 @@ def enabled(remote: Remote, member: Member) -> Result:
     ev, props = show(remote, member)
     state = props.get("UnitFileState", "")
     return Result(
-        f"{member.unit_name} is enabled (starts at boot)", state == "enabled", "UnitFileState=enabled",
-        f"UnitFileState={state or '(none)'}", [ev], f"systemctl enable {member.service}", SEE,
+        what=f"{member.unit_name} is enabled (starts at boot)",
+        ok=state == "enabled",
+        expected="UnitFileState=enabled",
+        found=f"UnitFileState={state or '(none)'}",
+        evidence=[ev],
+        fix=f"systemctl enable {member.service}",
+        see=SEE,
     )
 
 
@@ -158,9 +163,13 @@ def running(remote: Remote, member: Member) -> Result:
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(
-        f"{member.unit_name} is active (running)", ok, "LoadState=loaded ActiveState=active SubState=running",
-        "LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else ""),
-        evidence, fix, SEE,
+        what=f"{member.unit_name} is active (running)",
+        ok=ok,
+        expected="LoadState=loaded ActiveState=active SubState=running",
+        found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else ""),
+        evidence=evidence,
+        fix=fix,
+        see=SEE,
     )
 
 

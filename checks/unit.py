@@ -78,7 +78,15 @@ def flag(remote: Remote, member: Member, flag_name: str) -> Result:
            f"backslash), then systemctl daemon-reload && systemctl restart {member.service}")
     if name == "name" and len(values) == 1 and not ok:  # the member is named after the host: either may be wrong
         fix += f"; or, if it is the host's name that is wrong: hostnamectl set-hostname {values[0]}"
-    return Result(what, ok, f"--{name} {expected[name]}", found, [ev], fix, SEE)
+    return Result(
+        what=what,
+        ok=ok,
+        expected=f"--{name} {expected[name]}",
+        found=found,
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+    )
 
 
 def no_unexpected_flags(remote: Remote, member: Member) -> Result:
@@ -97,36 +105,43 @@ def no_unexpected_flags(remote: Remote, member: Member) -> Result:
     ok = bool(argv) and binary_ok and not extra
     found_text = ", ".join(extra) if extra else ("no ExecStart" if not argv else "nothing else")
     return Result(
-        f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else", ok,
-        f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}", found_text, [ev],
-        unit_fix(member), SEE,
+        what=f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else",
+        ok=ok,
+        expected=f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}",
+        found=found_text,
+        evidence=[ev],
+        fix=unit_fix(member),
+        see=SEE,
     )
 
 
 def loaded(remote: Remote, member: Member) -> Result:
     """systemd runs the unit file at the expected path, as it is on disk now (no pending daemon-reload)."""
     ev, props = show(remote, member)
-    problems = []
-    if props.get("LoadState") != "loaded":
-        problems.append(f"LoadState={props.get('LoadState', '?')}")
-    if props.get("FragmentPath") != member.unit_path:
-        problems.append(f"FragmentPath={props.get('FragmentPath') or '(none)'}")
-    if props.get("NeedDaemonReload") == "yes":
-        problems.append("NeedDaemonReload=yes (the file changed since systemd read it)")
-    if props.get("DropInPaths"):
-        problems.append(f"drop-ins: {props['DropInPaths']}")
-    if problems == ["NeedDaemonReload=yes (the file changed since systemd read it)"]:
+    wrong = {  # what is wrong → how systemd shows it
+        "load": props.get("LoadState") != "loaded" and f"LoadState={props.get('LoadState', '?')}",
+        "path": props.get("FragmentPath") != member.unit_path and f"FragmentPath={props.get('FragmentPath') or '(none)'}",
+        "reload": props.get("NeedDaemonReload") == "yes" and "NeedDaemonReload=yes (the file changed since systemd read it)",
+        "drop-in": bool(props.get("DropInPaths")) and f"drop-ins: {props.get('DropInPaths')}",
+    }
+    problems = [text for text in wrong.values() if text]
+    causes = {cause for cause, text in wrong.items() if text}
+    if causes == {"reload"}:
         fix = "systemctl daemon-reload"
-    elif props.get("DropInPaths") and props.get("LoadState") == "loaded" and props.get("FragmentPath") == member.unit_path:
+    elif "drop-in" in causes and not causes & {"load", "path"}:
         # a drop-in changes what the unit file says: remove it (or fold what it means to do into the unit)
         fix = (f"rm {' '.join(props['DropInPaths'].split())} && systemctl daemon-reload && "
                f"systemctl restart {member.service}")
     else:
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
     return Result(
-        f"systemd has loaded {member.unit_path} as it is on disk", not problems,
-        f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",
-        "; ".join(problems) or "as expected", [ev], fix, SEE,
+        what=f"systemd has loaded {member.unit_path} as it is on disk",
+        ok=not problems,
+        expected=f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",
+        found="; ".join(problems) or "as expected",
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
     )
 
 
@@ -145,21 +160,27 @@ def verify(remote: Remote, member: Member) -> Result:
     elif any("world-writable" in ln or "world-inaccessible" in ln for ln in own):
         fix = f"chmod {member.modes.unit:o} {member.unit_path} && systemctl daemon-reload"
     return Result(
-        f"systemd-analyze verify accepts {member.unit_path}", ok, "no error or warning about the unit",
-        "; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), [ev], fix, SEE,
+        what=f"systemd-analyze verify accepts {member.unit_path}",
+        ok=ok,
+        expected="no error or warning about the unit",
+        found="; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"),
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
     )
 
 
-# The service's settings as data: the setting in the unit → (where systemd's value is read, the model's value
-# as systemd holds it, comparison). Times are read over D-Bus in microseconds (busctl), never from
-# systemctl's human spelling ("1min 30s"); WantedBy= from the [Install] sections systemd uses.
+# The service's settings as data: the setting in the unit → (where systemd's value is read, the property, the
+# model's value as systemd holds it, comparison, the model's value as the unit writes it). Times are read over
+# D-Bus in microseconds (busctl), never from systemctl's human spelling ("1min 30s"); WantedBy= from the
+# [Install] sections systemd uses.
 EQUALS, AMONG, COVERS = "equals", "among", "restarts in each case it does, or more"
 SHOW, BUS, INSTALL = "systemctl show", "busctl", "systemctl cat"
 SETTINGS = {
-    "Type": (SHOW, "Type", lambda u: u.type, EQUALS),
-    "Restart": (SHOW, "Restart", lambda u: u.restart, COVERS),
-    "RestartSec": (BUS, "RestartUSec", lambda u: u.restart_sec * 1_000_000, EQUALS),
-    "WantedBy": (INSTALL, "WantedBy", lambda u: u.wanted_by, AMONG),
+    "Type": (SHOW, "Type", lambda u: u.type, EQUALS, lambda u: u.type),
+    "Restart": (SHOW, "Restart", lambda u: u.restart, COVERS, lambda u: u.restart),
+    "RestartSec": (BUS, "RestartUSec", lambda u: u.restart_sec * 1_000_000, EQUALS, lambda u: u.restart_sec),
+    "WantedBy": (INSTALL, "WantedBy", lambda u: u.wanted_by, AMONG, lambda u: u.wanted_by),
 }
 
 
@@ -210,10 +231,10 @@ def _usec(value: object) -> str:
 
 def setting(remote: Remote, member: Member, label: str) -> Result:
     """Type=, Restart=, RestartSec= as systemd holds them; WantedBy= of the [Install] systemd uses."""
-    source, prop, value_of, compare = SETTINGS[label]
+    source, prop, value_of, compare, written = SETTINGS[label]
     u = member.unit
     want = value_of(u)
-    model_value = u.restart_sec if label == "RestartSec" else want
+    model_value = written(u)
     if source == INSTALL:
         ev = remote.look(cat_command(member))
         found = install_wanted_by(ev.stdout)
@@ -232,4 +253,12 @@ def setting(remote: Remote, member: Member, label: str) -> Result:
     reload = "reenable" if source == INSTALL else "restart"
     fix = (f"set {label}={model_value} in {where} of {member.unit_path}, then systemctl daemon-reload && "
            f"systemctl {reload} {member.service}")
-    return Result(f"the unit sets {label}={model_value}", ok, f"{prop}={want_text}", f"{prop}={found_text}", [ev], fix, SEE)
+    return Result(
+        what=f"the unit sets {label}={model_value}",
+        ok=ok,
+        expected=f"{prop}={want_text}",
+        found=f"{prop}={found_text}",
+        evidence=[ev],
+        fix=fix,
+        see=SEE,
+    )

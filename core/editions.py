@@ -27,6 +27,11 @@ class TLSFiles:
     client_cert: str
     client_key: str
 
+    @property
+    def shared(self) -> bool:
+        """One certificate for the server, its peers and etcdctl (the 2020 editions' kubernetes.pem)."""
+        return self.server_cert == self.client_cert
+
     def certificates(self) -> tuple[str, ...]:
         """CA, server key, server certificate first (what the model expects), then etcdctl's, once each."""
         names = (self.ca, self.server_key, self.server_cert, self.client_key, self.client_cert)

@@ -77,7 +77,7 @@ class Evidence:
         return "\n".join([head] + body)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Result:
     """The outcome of one check."""
 

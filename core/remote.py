@@ -185,8 +185,14 @@ class Remote:
         backend = self.host.backend
         client = getattr(backend, "client", None)
         if client is None or not hasattr(client, "open_sftp"):
-            raise PreconditionFailure(Result("SFTP", False, "an SSH (paramiko) connection", "another backend", [],
-                                             "use --hosts with SSH (paramiko), the default"))
+            raise PreconditionFailure(Result(
+                what="SFTP",
+                ok=False,
+                expected="an SSH (paramiko) connection",
+                found="another backend",
+                evidence=[],
+                fix="use --hosts with SSH (paramiko), the default",
+            ))
         transport = client.get_transport()
         if transport is None or not transport.is_active():
             backend.__dict__.pop("client", None)  # testinfra caches the client: drop it to reconnect
@@ -258,5 +264,5 @@ def connection_result(host, exc: BaseException) -> Result:
         expected="the host answers over SSH with a known host key",
         found=describe_connection_error(exc),
         fix=(f"ssh -v {name} true shows where it stops; on {name}: systemctl status ssh" if
-             type(exc).__name__ == "SilentHostError" else f"check that {name} is up and reachable: ssh {name} true"),
+        type(exc).__name__ == "SilentHostError" else f"check that {name} is up and reachable: ssh {name} true"),
     )

@@ -12,11 +12,11 @@ Feature: The etcd server is started
     Then the etcd service is active and running
 
   Scenario Outline: The service has the tutorial's <setting>
-    Then the etcd service has the configured <setting>
+    Then the etcd service has <setting>=<value>
 
     Examples:
-      | setting    |
-      | Type       |
-      | Restart    |
-      | RestartSec |
-      | WantedBy   |
+      | setting    | value             |
+      | Type       | notify            |
+      | Restart    | on-failure        |
+      | RestartSec | 5                 |
+      | WantedBy   | multi-user.target |

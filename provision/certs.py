@@ -184,7 +184,8 @@ def ensure_kthw_2020(cluster: dict[str, str], directory: Path | None = None) -> 
 
 
 def ensure_cluster(member: Member, address: str, edition, cluster: dict[str, str]) -> dict[str, Path]:
-    """The TLS files of one member of a cluster edition, made as that edition's step 4 makes them."""
-    if edition.name == "kthw-2020":
+    """The TLS files of one member of a cluster edition, made as that edition's step 4 makes them: one certificate
+    for every member, its peers and etcdctl (the 2020 editions), or one per member and one for etcdctl."""
+    if edition.tls is not None and edition.tls.shared:
         return ensure_kthw_2020(cluster)
     return ensure_production(member, address)

@@ -147,3 +147,26 @@ def test_the_features_examples_are_the_families_of_the_catalog():
                 assert ids == families[family], f"{feature.rel_filename}: {template.name}: {ids} != {families[family]}"
                 covered.add(family)
     assert covered == set(families)
+
+
+def test_the_values_the_features_write_out_are_the_default_editions():
+    """The features teach the tutorial's values (the data directory's 0700, RestartSec=5, the nine settings): they
+    are the model's for the default edition; other editions and --etcd-set differ by data (core/editions.py)."""
+    from core.model import Member
+
+    for name in STEP_MODULES:
+        importlib.import_module(name)
+    member, shown = Member(), 0
+    for feature in get_features([str(ROOT / "features")]):
+        for template in feature.scenarios.values():
+            for row in [ctx for ex in template.examples for ctx in ex.as_contexts()] or [{}]:
+                for step in template.render(row).steps:
+                    for spec in checkstep.REGISTRY:
+                        if not spec.parser.is_matching(step.name):
+                            continue
+                        args = spec.parser.parse_arguments(step.name) or {}
+                        check = catalog.CHECKS[spec.check_id({**row, **args})]
+                        if check.shows:
+                            assert {k: args[k] for k in check.shows(member)} == check.shows(member), step.name
+                            shown += 1
+    assert shown == 2 + 9 + 4  # two directories, nine settings, four of the service

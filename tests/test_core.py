@@ -26,7 +26,7 @@ def test_require_raises_with_the_format_and_passes_otherwise():
     with pytest.raises(CheckFailure) as err:
         require(failing())
     assert str(err.value).startswith("what:     the data directory")
-    ok = Result("x", True, "a", "a")
+    ok = Result(what="x", ok=True, expected="a", found="a")
     assert require(ok) is ok
     assert issubclass(PreconditionFailure, CheckFailure)
 

@@ -19,15 +19,16 @@ def outcome(host, scenario, status, check=None, feature="etcd's directories", pr
 
 
 def failing_check_args():
-    return ("the data directory /var/lib/etcd", False, "directory, mode 0700", "directory, mode 0755",
-            [Evidence("stat -L -c '%F|%a' -- /var/lib/etcd", 0, "directory|755\n"),
-             Evidence("cat -- /etc/etcd/kube-api-server.key", 0, KEY + "\n")],
-            "mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
-            "https://example.invalid/kthw#configure-the-etcd-server")
+    return dict(what="the data directory /var/lib/etcd", ok=False, expected="directory, mode 0700",
+                found="directory, mode 0755",
+                evidence=[Evidence("stat -L -c '%F|%a' -- /var/lib/etcd", 0, "directory|755\n"),
+                          Evidence("cat -- /etc/etcd/kube-api-server.key", 0, KEY + "\n")],
+                fix="mkdir -p /var/lib/etcd && chmod 700 /var/lib/etcd",
+                see="https://example.invalid/kthw#configure-the-etcd-server")
 
 
 def failing_check():
-    return check_dict(Result(*failing_check_args()))
+    return check_dict(Result(**failing_check_args()))
 
 
 def make_run(*outcomes, versions=None):
@@ -111,7 +112,7 @@ def test_page_is_one_file_with_inline_style():
 def test_a_suite_failure_leads_with_one_headline_line():
     from reporting.plugin import SuiteFailure
 
-    result = Result(*failing_check_args())
+    result = Result(**failing_check_args())
     failure = SuiteFailure(f"check failed: {result.what}", result.render(), "features/x.feature", 12)
     text = str(failure)
     assert text.splitlines()[0] == "check failed: the data directory /var/lib/etcd"

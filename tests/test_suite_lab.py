@@ -99,8 +99,16 @@ def test_gathering_evidence_only_reads_and_is_reused(bootstrapped):
             assert (ev.rc, ev.stdout, ev.stderr) == (alone.rc, alone.stdout, alone.stderr), ev.command
     assert all(not ev.command.startswith(("systemctl start", "systemctl stop", "mv ", "rm ")) for ev in remote.history)
     assert gather_all([(remote, member)]) == [0]  # everything is already known
-    assert unit.current(remote, member).ok and service.running(remote, member).ok
+    assert unit.loaded(remote, member).ok and service.running(remote, member).ok
     assert membership.leader(remote, member).ok and len(remote.history) == sent + 1
+    # every judged check finds all it declares among what was gathered, and passes on it
+    from checks import catalog
+
+    answers = remote.answers()
+    for check in catalog.judged("lab"):
+        missing = [c for c, _ in check.asks(member) + check.asks(member, answers) if not answers.has(c)]
+        assert not missing, (check.id, missing)
+        assert check.judge(member, answers).ok or check.id.startswith("cis."), check.id
     with remote.read_only(), pytest.raises(ReadOnlyError):
         remote.run("touch /root/never")
     assert not remote.run("test -e /root/never").ok
@@ -138,7 +146,7 @@ def test_the_seeds_unit_as_written_is_caught(bootstrapped, tmp_path):
         Bootstrap(remote, member, ensure("debian"), certs.ensure(member)).run()
     assert rc == 1
     bad = failed(results)
-    assert "test_the_unit_runs_etcd_with_the_configured_flag[paramiko://server-listen-client-urls]" in bad
+    assert "test_etcd_runs_with_the_tutorials_flag[paramiko://server-listen-client-urls-http://127.0.0.1:2379]" in bad
     assert "test_the_unit_runs_the_installed_etcd_with_no_other_flag[paramiko://server]" in bad
     assert "test_systemd_accepts_the_etcd_unit_without_warnings[paramiko://server]" in bad
     assert "stray argument '\\\\'" in output or "stray argument" in output

@@ -184,7 +184,7 @@ def _checks() -> list[Check]:
            shows=lambda m, w: {"path": files.directory_spec(m, w)[0], "mode": files.directory_spec(m, w)[1]})
     one("dir.data.in-use", "configuration", "etcd keeps its database in the data directory",
         "etcd keeps its database in the data directory",
-        lambda m: [_stat(files.database_path(m)), _show(m), (files.version_command(m), None)],
+        lambda m: [_stat(files.database_path(m)), _show(m)],
         lambda m, a: files.data_in_use(a, m),
         fix="start etcd on the data directory: it creates its database there")
     one("unit.file", "configuration", "the unit file is owned by root and writable by root only",

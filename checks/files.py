@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from core.answers import Ask
@@ -268,33 +267,21 @@ def unit_file(remote: Remote, member: Member) -> Result:
                                    f"chown root:root {path} && chmod {mode:o} {path}", SEE_CONFIGURE))
 
 
-def version_command(member: Member) -> str:
-    return quote_command("%s --version", member.etcd_path)
-
-
-def rescue_fix(member: Member, version_text: str) -> str:
-    """What saves the data a running etcd holds when its database is gone from the data directory: a snapshot of
-    the running member restored into the data directory (one member); a cluster's member is added again."""
-    from core.etcdctl import shell_prefix
-
-    d, ctl, service = member.data_dir, shell_prefix(member), member.service
-    why = (f"# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with another "
-           f"--data-dir (a daemon-reload without a restart). A restart would start an empty member: save what it "
-           f"holds first.\n")
-    if member.cluster_size > 1:
-        return why + (f"# on a healthy member: {ctl} member remove <ID of {member.name}> && {ctl} member add "
-                      f"{member.name} --peer-urls={member.initial_advertise_peer_urls}; then here:\n"
-                      f"systemctl stop {service} && mv {d} {d}.old && mkdir -m 700 {d} && sed -i 's/--initial-cluster-"
-                      f"state new/--initial-cluster-state existing/' {member.unit_path} && systemctl daemon-reload "
-                      f"&& systemctl start {service}")
-    found = re.search(r"etcd Version: (\d+)\.(\d+)", version_text)
-    newer = found is not None and (int(found.group(1)), int(found.group(2))) >= (3, 6)
-    restore = "etcdutl" if newer else f"ETCDCTL_API=3 {member.etcdctl_path}"  # 3.6's etcdctl no longer restores
-    return why + (f"{ctl} --endpoints={member.endpoint} snapshot save /root/etcd-rescue.db && systemctl stop {service} && mv {d} {d}.old && "
-                  f"{restore} snapshot restore /root/etcd-rescue.db --name {member.name} --initial-cluster "
-                  f"{member.initial_cluster} --initial-cluster-token {member.initial_cluster_token} "
-                  f"--initial-advertise-peer-urls {member.initial_advertise_peer_urls} --data-dir {d} && "
-                  f"chmod {member.modes.data_dir:o} {d} && systemctl start {service}")
+def rescue_fix(member: Member) -> str:
+    """What keeps the data of a running etcd whose database is not in its data directory, as one line for the shell:
+    its open files (``/proc/PID/fd``) name where the database is. Removed under it (``(deleted)``): they are copied
+    back to their paths before etcd restarts on them; in another directory (started with another ``--data-dir``):
+    that directory's ``member/`` is copied into the data directory with etcd stopped (the other is left as it is)."""
+    d, service = member.data_dir.rstrip("/"), member.service
+    return (f"# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with another "
+            f"--data-dir (a daemon-reload without a restart). A plain restart would start an empty member; this keeps "
+            f"what etcd holds (its open files name where it is):\n"
+            f"pid=$(systemctl show -p MainPID --value {service}) && db=$(for fd in /proc/$pid/fd/*; do readlink \"$fd\"; "
+            f"done | grep -m1 '/member/snap/db') && case \"$db\" in *' (deleted)') for fd in /proc/$pid/fd/*; do "
+            f"t=$(readlink \"$fd\"); case \"$t\" in '{d}/member/'*' (deleted)') f=${{t% (deleted)}}; [ -f \"$fd\" ] && "
+            f"mkdir -p -m 700 \"${{f%/*}}\" && cp \"$fd\" \"$f\";; esac; done && chmod {member.modes.data_dir:o} {d} && "
+            f"systemctl restart {service};; *) systemctl stop {service} && mkdir -p -m {member.modes.data_dir:o} {d} && "
+            f"cp -a \"${{db%/snap/db}}\" {d}/ && systemctl start {service};; esac")
 
 
 def database_path(member: Member) -> str:
@@ -322,9 +309,7 @@ def data_in_use(remote: Remote, member: Member) -> Result:
     fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     evidence = [ev, show_ev]
     if not ok and running:
-        version_ev = remote.look(version_command(member))
-        evidence.append(version_ev)
-        fix = rescue_fix(member, version_ev.stdout)
+        fix = rescue_fix(member)
     return Result(
         what=f"etcd keeps its database in {member.data_dir}",
         ok=ok,

@@ -274,13 +274,15 @@ def rescue_fix(member: Member) -> str:
     that directory's ``member/`` is copied into the data directory with etcd stopped (the other is left as it is)."""
     d, service = member.data_dir.rstrip("/"), member.service
     return (f"# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with another "
-            f"--data-dir (a daemon-reload without a restart). A plain restart would start an empty member; this keeps "
-            f"what etcd holds (its open files name where it is):\n"
+            f"--data-dir (a daemon-reload without a restart). A restart would start an empty member, and etcd whose "
+            f"directory was removed exits by itself within about 30 s (its purge of old files fails); this keeps what "
+            f"it holds (its open files name where it is), at once:\n"
             f"pid=$(systemctl show -p MainPID --value {service}) && db=$(for fd in /proc/$pid/fd/*; do readlink \"$fd\"; "
             f"done | grep -m1 '/member/snap/db') && case \"$db\" in *' (deleted)') for fd in /proc/$pid/fd/*; do "
             f"t=$(readlink \"$fd\"); case \"$t\" in '{d}/member/'*' (deleted)') f=${{t% (deleted)}}; [ -f \"$fd\" ] && "
             f"mkdir -p -m 700 \"${{f%/*}}\" && cp \"$fd\" \"$f\";; esac; done && chmod {member.modes.data_dir:o} {d} && "
-            f"systemctl restart {service};; *) systemctl stop {service} && mkdir -p -m {member.modes.data_dir:o} {d} && "
+            f"systemctl restart {service};; '{d}/member/snap/db') echo 'etcd has restarted on {d} meanwhile: it holds nothing "
+            f"more to save';; *) systemctl stop {service} && mkdir -p -m {member.modes.data_dir:o} {d} && "
             f"cp -a \"${{db%/snap/db}}\" {d}/ && systemctl start {service};; esac")
 
 

@@ -87,7 +87,7 @@ def main() -> int:
         print(f"{count:>5}  {mode:<8}{med:>10.2f}{min(times):>8.2f}{max(times):>8.2f}{med / one:>10.2f}  "
               f"{','.join(map(str, sorted(codes))):<5} {', '.join(sorted(conns))}")
     print("(wall time of the whole pytest process; exit 0 = every host passed)")
-    print(f"\nno scenario selected (-k no_such_scenario): what starting the processes costs")
+    print("\nno scenario selected (-k no_such_scenario): what starting the processes costs")
     for count, mode, times in floors:
         med = statistics.median(times)
         print(f"{count:>5}  {mode:<8}{med:>10.2f}{min(times):>8.2f}{max(times):>8.2f}{med / one:>10.2f}")

@@ -34,7 +34,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
     return x509.load_pem_x509_certificate(data)
 
 
-@functools.lru_cache(maxsize=64)  # an RSA key's checks take ~50 ms; two scenarios read the same key
+@functools.lru_cache(maxsize=64)  # an RSA key's checks are slow; two scenarios read the same key
 def load_key(data: bytes):
     """The key file's key: the private key, or its public key where the evidence was reduced to it
     (core.answers.reduce_secrets: what is judged of a key, its kind, size and pair, is the same)."""

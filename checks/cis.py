@@ -109,13 +109,10 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
 def advice(remote: Remote, member: Member) -> Result:
     """etcd's advice judged on the version the installed etcd reports (``etcd --version``)."""
     from checks.binaries import version_command
-    from core.version import VersionError, etcd_version
+    from core.version import version_in
 
     ev = remote.look(version_command(member, "etcd"))
-    try:
-        version = etcd_version(ev.stdout) if ev.ok else ""
-    except VersionError:
-        version = ""
+    version = version_in(ev.stdout) if ev.ok else ""
     result = version_advice(version)
     result.evidence = [ev]
     return result

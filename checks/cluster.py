@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.evidence import Result
 from core.etcdctl import command as etcdctl_command
-from core.etcdctl import ParseError, health_json, members_json, status_json
+from core.etcdctl import ParseError, health_of, members_json, status_json
 from checks.membership import etcdctl
 from core.remote import Remote
 from core.model import Member, parse_initial_cluster
@@ -68,10 +68,7 @@ def one_leader(remote: Remote, member: Member) -> Result:
 
 def cluster_healthy(remote: Remote, member: Member) -> Result:
     ev = etcdctl(remote, member, "endpoint health --cluster -w json", endpoints=member.cluster_endpoints)
-    try:
-        health = health_json(ev.stdout) if ev.stdout.strip() else []
-    except (ParseError, KeyError):
-        health = []
+    health, _ = health_of(ev.stdout)
     ok = ev.ok and len(health) == member.cluster_size and all(h.healthy for h in health)
     found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'}" for h in health) or f"exit {ev.rc}"
     fix = f"systemctl status {member.service} --no-pager   # on the unhealthy members"

@@ -7,10 +7,10 @@ import secrets
 from core.evidence import Evidence, PreconditionFailure, Result
 from core.etcdctl import command as etcdctl_command
 from core.etcdctl import (
-    MEMBER_PARSERS, EndpointStatus, MemberInfo, ParseError, health_json, status_json, status_table,
+    MEMBER_PARSERS, EndpointStatus, MemberInfo, ParseError, health_of, status_json, status_table,
 )
 from core.remote import Remote
-from core.version import VersionError, etcd_version
+from core.version import version_in
 from core.model import TUTORIAL_URL, Member, parse_initial_cluster
 
 SEE = TUTORIAL_URL + "#verification"
@@ -293,10 +293,7 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
     binary = remote.look("%s --version", member.etcd_path)
     evidence.append(binary)
     what = "the running etcd is the installed binary's version"
-    try:
-        installed = etcd_version(binary.stdout)
-    except VersionError:
-        installed = ""
+    installed = version_in(binary.stdout)
     want = expected or installed or "the installed binary's version"
     if st is None:
         return Result(
@@ -322,10 +319,8 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
 def healthy(remote: Remote, member: Member) -> Result:
     ev = etcdctl(remote, member, "endpoint health -w json")
     what = f"{member.endpoint} is healthy"
-    try:
-        health = health_json(ev.stdout) if ev.stdout.strip() else []
-    except (ParseError, KeyError) as exc:
-        health, ev.note = [], f"cannot read the output: {exc}"
+    health, unread = health_of(ev.stdout)
+    ev.note = unread or ev.note
     ok = ev.ok and len(health) == 1 and health[0].healthy
     found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'} ({h.detail})" for h in health)
     fix = f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50"

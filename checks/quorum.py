@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from core.evidence import Result
-from core.etcdctl import ParseError, health_json, status_json
+from core.etcdctl import ParseError, health_of, status_json
 from core.wait import wait_for
 from checks.membership import etcdctl
 from core.model import Member
@@ -90,10 +90,7 @@ def sees_leader(remote, member: Member) -> Result:
 def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
     def healthy():
         ev = etcdctl(remote, member, "endpoint health -w json", writes=True, endpoints=member.cluster_endpoints)
-        try:
-            health = health_json(ev.stdout) if ev.stdout.strip() else []
-        except (ParseError, KeyError):
-            health = []
+        health, _ = health_of(ev.stdout)
         return (len(health) == member.cluster_size and all(h.healthy for h in health)), ev
 
     done, ev, waited = wait_for(healthy, timeout, interval=1)

@@ -174,6 +174,17 @@ def health_json(text: str) -> list[EndpointHealth]:
     return [EndpointHealth(d["endpoint"], bool(d.get("health")), d.get("error") or d.get("took", "")) for d in data]
 
 
+def health_of(text: str) -> tuple[list[EndpointHealth], str]:
+    """``endpoint health -w json`` read: (the endpoints' health, '' or why it could not be read); nothing printed
+    (etcdctl gave up) is no endpoint."""
+    if not text.strip():
+        return [], ""
+    try:
+        return health_json(text), ""
+    except (ParseError, KeyError) as exc:
+        return [], f"cannot read the output: {exc}"
+
+
 # ----- the one way an etcdctl command line is built ------------------------------------------
 def command(member, args: str, *, endpoints: str | None = "", tls: str = "client", dial: str = "2s",
             command_timeout: str = "8s") -> str:

@@ -99,8 +99,8 @@ class Remote:
         """Read-only commands (already quoted, with their timeouts) sent in one SSH session, one after another,
         each answer kept as :meth:`look` keeps it; how many were answered.
 
-        A session costs the host about 4 ms of CPU (sshd's fork, the login shell) and ``timeout`` with its
-        ``sh -c`` another 2; the quick commands of an audit cost about as much again. Each command still runs in
+        A session costs the host CPU (sshd's fork, the login shell, ``timeout`` with its ``sh -c``) about as much
+        as the quick commands of an audit themselves (bench/classroom.py). Each command still runs in
         its own ``sh -c``, so that it answers as it would alone. The session as a whole is
         bounded by the longest of the commands' timeouts; a command it did not reach is left unanswered, so
         that :meth:`look` sends it on its own later, with its own timeout."""

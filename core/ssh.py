@@ -31,7 +31,7 @@ _PARSED_LOCK = threading.Lock()
 def _parsed(kind: str, path: str, load):
     """``load(path)``, once per version of the file (its mtime and size) in this process: an SSH config and a
     known_hosts are read for each host, and paramiko's reading of a known_hosts file compares each line with
-    all lines before it (a lab's 60 hosts: about 5,000 comparisons, for each connection)."""
+    all lines before it (for a class's lab, thousands of comparisons for each connection)."""
     st = os.stat(path)
     stamp = (st.st_mtime_ns, st.st_size)
     with _PARSED_LOCK:
@@ -57,8 +57,8 @@ def ssh_config(path: str) -> paramiko.SSHConfig:
 class connection_property:
     """Like ``functools.cached_property``, except that it locks per instance: Python 3.11's cached_property
     holds one lock for all instances of the class while it computes, so the SSH connections of several hosts
-    opened from parallel threads were made one after another (0.2 s each; a 30-host audit waited 6 s for
-    its last connection). ``del backend.client`` drops the value, as with cached_property."""
+    opened from parallel threads were made one after another (a class's audit waited for its last connection
+    as long as all the others took). ``del backend.client`` drops the value, as with cached_property."""
 
     _guard = threading.Lock()
 
@@ -147,7 +147,7 @@ class CheckedParamikoBackend(ParamikoBackend):
         connect_within(client, cfg, CONNECT_BUDGET)
         sock = client.get_transport().sock
         if isinstance(sock, socket.socket):
-            # small commands in a row: without this, Nagle and delayed ACKs add ~40 ms to each
+            # small commands in a row: without this, Nagle and delayed ACKs add a delayed ACK's wait to each
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         CheckedParamikoBackend.connections[self.host.name] = CheckedParamikoBackend.connections.get(self.host.name, 0) + 1
         return client

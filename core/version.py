@@ -15,3 +15,11 @@ def etcd_version(text: str) -> str:
     if not m:
         raise VersionError(f"no version in {text.strip()[:120]!r}")
     return m.group(1)
+
+
+def version_in(text: str) -> str:
+    """:func:`etcd_version`, or '' when the text names none (a binary that does not run, another program)."""
+    try:
+        return etcd_version(text)
+    except VersionError:
+        return ""

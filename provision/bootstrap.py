@@ -93,8 +93,8 @@ class Bootstrap:
         certs: dict[str, Path],
         progress: Callable[[Action], None] | None = None,
     ):
-        self.r = remote
-        self.m = member
+        self.remote = remote
+        self.member = member
         self.binaries = binaries
         self.certs = certs
         self.progress = progress or (lambda a: None)
@@ -109,7 +109,7 @@ class Bootstrap:
 
     def _sftp(self):
         try:
-            return self.r.sftp()
+            return self.remote.sftp()
         except CheckFailure as exc:
             raise BootstrapError(Action("open SFTP", FAILED, detail=exc.result.found)) from None
 
@@ -118,11 +118,11 @@ class Bootstrap:
         """Carry the step out; with ``start=False`` etcd is enabled but not started (a cluster's members
         are started together)."""
         began = time.monotonic()
-        probe = self.r.run("id -u; command -v systemctl")
+        probe = self.remote.run("id -u; command -v systemctl")
         if probe.rc != 0 or probe.stdout.split()[:1] != ["0"]:
             self._done(Action("root and systemd on the host", FAILED, [probe],
                               "commands must run as root (log in as root, or --sudo) on a systemd host"))
-        arts = artifacts(self.m, self.binaries, self.certs)
+        arts = artifacts(self.member, self.binaries, self.certs)
         sftp = self._sftp()
         try:
             home = sftp.normalize(".")
@@ -131,7 +131,7 @@ class Bootstrap:
         finally:
             sftp.close()
         changed = [art for art, action in done if action.status == CHANGED]
-        unit_changed = any(art.target == self.m.unit_path for art in changed)
+        unit_changed = any(art.target == self.member.unit_path for art in changed)
         restart = unit_changed or any(art.restarts_etcd for art in changed)
         self.daemon_reload(unit_changed)
         self.enable()
@@ -141,31 +141,31 @@ class Bootstrap:
         return self.actions
 
     def directories(self) -> None:
-        m = self.m
-        ev = self.r.run("stat -c '%%a %%n' -- %s %s", m.config_dir, m.data_dir)
+        m = self.member
+        ev = self.remote.run("stat -c '%%a %%n' -- %s %s", m.config_dir, m.data_dir)
         found = dict(reversed(line.split(" ", 1)) for line in ev.stdout.splitlines() if " " in line)
         if m.config_dir in found and m.data_dir in found:
             self._done(Action(f"mkdir -p {m.config_dir} {m.data_dir}", OK))
         else:
-            mk = self.r.run("mkdir -p -- %s %s", m.config_dir, m.data_dir)
+            mk = self.remote.run("mkdir -p -- %s %s", m.config_dir, m.data_dir)
             self._done(Action(f"mkdir -p {m.config_dir} {m.data_dir}", CHANGED if mk.ok else FAILED, [ev, mk]))
         want = f"{m.modes.data_dir:o}"
         if found.get(m.data_dir) == want:
             self._done(Action(f"chmod {want} {m.data_dir}", OK))
         else:
-            ch = self.r.run("chmod %s -- %s", want, m.data_dir)
+            ch = self.remote.run("chmod %s -- %s", want, m.data_dir)
             self._done(Action(f"chmod {want} {m.data_dir}", CHANGED if ch.ok else FAILED, [ch]))
 
     def install(self, art: Artifact, sftp, home: str) -> Action:
         name = f"install {art.target} ({art.mode:04o})"
         want_mode = f"{art.mode:o}"
-        ev = self.r.run("sha256sum -- %s && stat -c '%%a %%U:%%G' -- %s", art.target, art.target)
+        ev = self.remote.run("sha256sum -- %s && stat -c '%%a %%U:%%G' -- %s", art.target, art.target)
         lines = ev.stdout.split("\n")
         if ev.ok and lines[0].split()[:1] == [art.sha256()]:
             mode_owner = lines[1].split() if len(lines) > 1 else []
             if mode_owner == [want_mode, "root:root"]:
                 return self._done(Action(name, OK))
-            fix = self.r.run("chown root:root -- %s && chmod %s -- %s", art.target, want_mode, art.target)
+            fix = self.remote.run("chown root:root -- %s && chmod %s -- %s", art.target, want_mode, art.target)
             return self._done(Action(name, CHANGED if fix.ok else FAILED, [ev, fix], "mode/owner"))
         staging = posixpath.join(home, art.name)
         try:
@@ -177,38 +177,38 @@ class Bootstrap:
         # install beside the target, then rename over it: atomic, and a running binary is replaced
         # without "text file busy"; the staging copy in the home directory is moved away like the tutorial's mv
         tmp = f"{art.target}.kthw-new"
-        inst = self.r.run(
+        inst = self.remote.run(
             "install -o root -g root -m %s -- %s %s && mv -f -- %s %s && rm -f -- %s",
             want_mode, staging, tmp, tmp, art.target, staging,
         )
         return self._done(Action(name, CHANGED if inst.ok else FAILED, [inst], "uploaded"))
 
     def daemon_reload(self, unit_changed: bool) -> None:
-        ev = self.r.run("systemctl show -p NeedDaemonReload --value -- %s", self.m.unit_name)
+        ev = self.remote.run("systemctl show -p NeedDaemonReload --value -- %s", self.member.unit_name)
         if not unit_changed and ev.stdout.strip() != "yes":
             self._done(Action("systemctl daemon-reload", OK))
             return
-        rl = self.r.run("systemctl daemon-reload", timeout=60)
+        rl = self.remote.run("systemctl daemon-reload", timeout=60)
         self._done(Action("systemctl daemon-reload", CHANGED if rl.ok else FAILED, [rl]))
 
     def enable(self) -> None:
-        ev = self.r.run("systemctl is-enabled -- %s", self.m.service)
+        ev = self.remote.run("systemctl is-enabled -- %s", self.member.service)
         if ev.stdout.strip() == "enabled":
-            self._done(Action(f"systemctl enable {self.m.service}", OK))
+            self._done(Action(f"systemctl enable {self.member.service}", OK))
             return
-        en = self.r.run("systemctl enable -- %s", self.m.service, timeout=60)
-        self._done(Action(f"systemctl enable {self.m.service}", CHANGED if en.ok else FAILED, [en]))
+        en = self.remote.run("systemctl enable -- %s", self.member.service, timeout=60)
+        self._done(Action(f"systemctl enable {self.member.service}", CHANGED if en.ok else FAILED, [en]))
 
     def start(self, restart: bool) -> None:
-        svc = self.m.service
-        active = self.r.run("systemctl is-active -- %s", svc).stdout.strip() == "active"
+        svc = self.member.service
+        active = self.remote.run("systemctl is-active -- %s", svc).stdout.strip() == "active"
         if active and not restart:
             self._done(Action(f"systemctl start {svc}", OK))
             return
         verb = "restart" if active else "start"
-        ev = self.r.run("systemctl %s -- %s", verb, svc, timeout=90)
+        ev = self.remote.run("systemctl %s -- %s", verb, svc, timeout=90)
         if not ev.ok:
-            journal = self.r.run("journalctl -u %s -n 20 --no-pager -o cat", svc)
+            journal = self.remote.run("journalctl -u %s -n 20 --no-pager -o cat", svc)
             self._done(Action(f"systemctl {verb} {svc}", FAILED, [ev, journal], "etcd did not start"))
         self._done(Action(f"systemctl {verb} {svc}", CHANGED, [ev]))
 

@@ -287,17 +287,17 @@ def new_ed25519() -> tuple[bytes, str]:
 # ----- the lab ----------------------------------------------------------------------------------
 class Lab:
     def __init__(self, settings: Settings | None = None):
-        self.s = settings or Settings.from_env()
+        self.settings = settings or Settings.from_env()
 
     # paths
     def image_dir(self) -> Path:
-        return self.s.cache / f"{self.s.suite}-{recipe_id(self.s)}"
+        return self.settings.cache / f"{self.settings.suite}-{recipe_id(self.settings)}"
 
     def host_dir(self, name: str) -> Path:
-        return self.s.state / "hosts" / name
+        return self.settings.state / "hosts" / name
 
     def known(self) -> list[str]:
-        d = self.s.state / "hosts"
+        d = self.settings.state / "hosts"
         return sorted(p.name for p in d.iterdir() if (p / "address").exists()) if d.is_dir() else []
 
     def addresses(self) -> dict[str, str]:
@@ -313,7 +313,7 @@ class Lab:
             raise LabError("debootstrap not found: apt-get install debootstrap (or run 'make setup')")
         if not shutil.which("ip"):
             raise LabError("ip not found: apt-get install iproute2")
-        for p in (self.s.cache, self.s.state):
+        for p in (self.settings.cache, self.settings.state):
             p.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(p).free
             if free < (1 << 30):
@@ -325,14 +325,14 @@ class Lab:
         if (final / ".kthw-image").exists():
             return final
         self.preflight(need_build=True)
-        tmp = self.s.cache / f".build-{final.name}-{os.getpid()}"
-        for stale in self.s.cache.glob(f".build-{final.name}-*"):
+        tmp = self.settings.cache / f".build-{final.name}-{os.getpid()}"
+        for stale in self.settings.cache.glob(f".build-{final.name}-*"):
             shutil.rmtree(stale, ignore_errors=True)
         say(f"lab: building the base image {final.name} with debootstrap (once; about a minute) ...")
         start = time.monotonic()
         cmd = [
             "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-            self.s.suite, str(tmp), self.s.mirror,
+            self.settings.suite, str(tmp), self.settings.mirror,
         ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         tail: list[str] = []
@@ -359,7 +359,7 @@ class Lab:
             shutil.rmtree(tmp, ignore_errors=True)
             raise LabError(f"debootstrap failed (exit {rc}): {' | '.join(tail[-3:])}")
         self._customise(tmp)
-        (tmp / ".kthw-image").write_text(json.dumps(recipe(self.s), sort_keys=True) + "\n")
+        (tmp / ".kthw-image").write_text(json.dumps(recipe(self.settings), sort_keys=True) + "\n")
         os.replace(tmp, final)  # atomic: an interrupted build is never used
         say(f"lab: image ready in {time.monotonic() - start:.0f}s at {final}")
         return final
@@ -375,11 +375,11 @@ class Lab:
 
     # keys and client files
     def ensure_client_key(self) -> str:
-        pub = self.s.key_file.with_suffix(".pub")
+        pub = self.settings.key_file.with_suffix(".pub")
         with self.state_lock():  # lab runs side by side in a fresh checkout must not make two key pairs
-            if not self.s.key_file.exists() or not pub.exists():
+            if not self.settings.key_file.exists() or not pub.exists():
                 private, public = new_ed25519()
-                atomic_write(self.s.key_file, private, 0o600)
+                atomic_write(self.settings.key_file, private, 0o600)
                 atomic_write(pub, public + " kthw-lab\n", 0o644)
             return pub.read_text().strip()
 
@@ -396,9 +396,9 @@ class Lab:
         """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""
         with self.state_lock():
             hosts = self.addresses()
-            atomic_write(self.s.ssh_config, render_ssh_config(hosts, self.s), 0o644)
-            atomic_write(self.s.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
-            atomic_write(self.s.machines, render_machines(hosts), 0o644)
+            atomic_write(self.settings.ssh_config, render_ssh_config(hosts, self.settings), 0o644)
+            atomic_write(self.settings.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
+            atomic_write(self.settings.machines, render_machines(hosts), 0o644)
 
     # state of a host
     def pid(self, name: str) -> int | None:
@@ -422,15 +422,15 @@ class Lab:
 
     # network
     def ensure_bridge(self) -> None:
-        b = self.s.bridge
+        b = self.settings.bridge
         if run(["ip", "link", "show", b], check=False).returncode != 0:
             run(["ip", "link", "add", b, "type", "bridge"])
-            run(["ip", "addr", "add", f"{self.s.gateway}/{self.s.subnet.prefixlen}", "dev", b])
+            run(["ip", "addr", "add", f"{self.settings.gateway}/{self.settings.subnet.prefixlen}", "dev", b])
         run(["ip", "link", "set", b, "up"])
 
     def drop_bridge(self) -> None:
-        if run(["ip", "link", "show", self.s.bridge], check=False).returncode == 0:
-            run(["ip", "link", "delete", self.s.bridge])
+        if run(["ip", "link", "show", self.settings.bridge], check=False).returncode == 0:
+            run(["ip", "link", "delete", self.settings.bridge])
 
     # the host's layer
     def _prepare(self, name: str, image: Path, client_pub: str) -> None:
@@ -445,7 +445,7 @@ class Lab:
         atomic_write(root / "etc/hostname", name + "\n", 0o644)
         atomic_write(root / "etc/hosts", render_hosts_file(name, addresses), 0o644)
         atomic_write(root / "etc/systemd/network/80-container-host0.network",
-                     render_network(addresses[name], self.s.subnet), 0o644)
+                     render_network(addresses[name], self.settings.subnet), 0o644)
         keys = d / "hostkeys"
         self.host_key(name)
         shutil.copy2(keys / "ssh_host_ed25519_key", root / "etc/ssh/ssh_host_ed25519_key")
@@ -473,7 +473,7 @@ class Lab:
                 (g / "cgroup.procs").write_text(str(os.getpid()))
 
         proc = subprocess.Popen(
-            supervisor_command(name, d / "root", self.s.bridge),
+            supervisor_command(name, d / "root", self.settings.bridge),
             stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=enter_cgroup,
         )
@@ -502,7 +502,7 @@ class Lab:
     def wait_ready(self, name: str, timeout: float | None = None) -> str:
         """Wait until sshd answers with the expected host key and systemd reports running/degraded, or is
         still starting only units the step installed (an etcd that waits for peers not up yet)."""
-        timeout = self.s.boot_timeout if timeout is None else timeout
+        timeout = self.settings.boot_timeout if timeout is None else timeout
         addr = self.addresses()[name]
         deadline = time.monotonic() + timeout
 
@@ -552,7 +552,7 @@ class Lab:
         client.get_host_keys().add(addr, kind, paramiko.PKey.from_type_string(kind, base64.b64decode(blob)))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(addr, username="root", key_filename=str(self.s.key_file), timeout=5,
+            client.connect(addr, username="root", key_filename=str(self.settings.key_file), timeout=5,
                            banner_timeout=5, auth_timeout=5, look_for_keys=False, allow_agent=False)
             _, stdout, _ = client.exec_command(command, timeout=timeout)
             out = stdout.read().decode(errors="replace")
@@ -601,7 +601,7 @@ class Lab:
         errors = [r for r in results.values() if isinstance(r, LabError)]
         for name, r in results.items():
             if not isinstance(r, LabError):
-                say(f"lab: {name} is up at {taken[name]} ({r}); ssh -F {self._rel(self.s.ssh_config)} {name}")
+                say(f"lab: {name} is up at {taken[name]} ({r}); ssh -F {self._rel(self.settings.ssh_config)} {name}")
         if errors:
             raise LabError("; ".join(str(e) for e in errors))
 
@@ -613,7 +613,7 @@ class Lab:
             taken = self.addresses()
             for name in names:
                 if name not in taken:
-                    addr = allocate_address(name, taken, self.s.subnet)
+                    addr = allocate_address(name, taken, self.settings.subnet)
                     self.host_dir(name).mkdir(parents=True, exist_ok=True)
                     atomic_write(self.host_dir(name) / "address", addr + "\n", 0o644)
                     taken[name] = addr
@@ -632,7 +632,7 @@ class Lab:
                 finally:
                     _LOCK_DEPTH[0] -= 1
                 return
-            with locked(self.s.state / ".lock"):
+            with locked(self.settings.state / ".lock"):
                 _LOCK_DEPTH[0] = 1
                 try:
                     yield
@@ -674,9 +674,9 @@ class Lab:
                 kill_cgroup(name)
             return not (self.is_running(name) or cgroup_pids(name)), None
 
-        wait_for(gone, self.s.stop_timeout, 0.1, tolerate=())
+        wait_for(gone, self.settings.stop_timeout, 0.1, tolerate=())
         if self.is_running(name) or cgroup_pids(name):
-            say(f"lab: {name} did not power off within {self.s.stop_timeout:.0f}s; killing it")
+            say(f"lab: {name} did not power off within {self.settings.stop_timeout:.0f}s; killing it")
             if pid is not None:
                 signal_quietly(-pid, signal.SIGKILL)
             wait_for(lambda: gone(kill=True), 10, 0.1, tolerate=())
@@ -726,7 +726,7 @@ class Lab:
             self.ssh(name, "systemctl reboot", timeout=10)
         except LabError:
             pass  # the connection may drop as the host goes down
-        total = self.s.boot_timeout if timeout is None else timeout
+        total = self.settings.boot_timeout if timeout is None else timeout
 
         def new_boot() -> tuple[bool, None]:
             try:
@@ -745,8 +745,8 @@ class Lab:
         image = self.image_dir()
         lines = [
             f"image   {image} ({'built' if (image / '.kthw-image').exists() else 'not built'})",
-            f"bridge  {self.s.bridge} {self.s.gateway}/{self.s.subnet.prefixlen} "
-            f"({'up' if run(['ip', 'link', 'show', self.s.bridge], check=False).returncode == 0 else 'absent'})",
+            f"bridge  {self.settings.bridge} {self.settings.gateway}/{self.settings.subnet.prefixlen} "
+            f"({'up' if run(['ip', 'link', 'show', self.settings.bridge], check=False).returncode == 0 else 'absent'})",
             f"{'HOST':<16}{'ADDRESS':<16}{'STATE':<10}PID",
         ]
         for name, addr in self.addresses().items():

@@ -5,14 +5,12 @@ client and peer certificate authentication (KTHW's older editions ran three cont
 from __future__ import annotations
 
 from core import editions
-from core.editions import PRODUCTION, PRODUCTION_TLS
+from core.editions import PRODUCTION_TLS
 from core.model import Member
 
-PRODUCTION_HOSTS = PRODUCTION.lab_hosts  # the lab's hosts for the production profile
 SERVER_CERT, SERVER_KEY = PRODUCTION_TLS.server_cert, PRODUCTION_TLS.server_key
 CLIENT_CERT, CLIENT_KEY = PRODUCTION_TLS.client_cert, PRODUCTION_TLS.client_key
 CA_CERT = PRODUCTION_TLS.ca
-DERIVED = editions.DERIVED
 
 
 def production_member(name: str, cluster: dict[str, str], settings: dict | None = None) -> Member:

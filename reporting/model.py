@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.catalog import CONCERNS
 from core.evidence import redact
 
 PASSED, FAILED, SKIPPED, DEVIATION = "passed", "failed", "skipped", "deviation"
-# the order a student meets the concerns in the tutorial; the CIS benchmark last
-TUTORIAL_ORDER = ("", "binaries", "configuration", "certificates", "service", "network", "membership",
-                  "provisioning", "resilience", "cluster", "quorum", "cis")
+# the order a student meets the concerns in the tutorial, as the checks are declared (the pre-flight first, which
+# has no feature file; the CIS benchmark last)
+TUTORIAL_ORDER = ("",) + tuple(c for c in CONCERNS if c != "preflight")
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,8 +3,8 @@
 For every step of every scenario pytest-bdd 9 asks pytest, fixture name by fixture name, which step
 definitions are visible to the test and parse the step (``find_fixturedefs_for_step``). The answer depends on
 the step (its type and text) and on where the test is (its module), not on the host a scenario runs for, so
-an audit of 30 hosts asked the same ~300 questions 30 times: 9,180 lookups and 431,000 fixture look-ups in
-one run, about a fifth of its time under cProfile (30 lab hosts). :func:`install` keeps the first answer per
+an audit of many hosts asked the same questions once per host, a large part of its time under cProfile
+(bench/classroom.py). :func:`install` keeps the first answer per
 (module, step type, step text, number of fixture names) and gives it again.
 """
 

@@ -19,7 +19,7 @@ from checks.preflight import preflight
 from core.remote import Remote
 from provision import certs as certs_mod
 from suite.hosts import host_name
-from core.version import VersionError, etcd_version
+from core.version import version_in
 from provision.binaries import Binaries, BinariesError, ensure
 from provision.bootstrap import Action, Bootstrap, BootstrapError
 from core import editions
@@ -250,10 +250,7 @@ class Targets:
             except CheckFailure:
                 target.hint = ""
         ev = target.remote.look(version_command(target.member, "etcd"))
-        try:
-            target.found_version = etcd_version(ev.stdout)
-        except VersionError:
-            target.found_version = ""
+        target.found_version = version_in(ev.stdout)
 
     def _prepare(self, name: str, host) -> Target:
         if self.mode() == LAB:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from provision.faults import FaultError, apply, by_id, load
+from core.editions import PRODUCTION
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -38,7 +39,7 @@ def connect(name: str, ssh_config: str | None):
     return Remote(testinfra.get_host(f"paramiko://{name}", ssh_config=config))
 
 
-PRODUCTION_HOSTS = ("etcd-0", "etcd-1", "etcd-2")
+PRODUCTION_HOSTS = PRODUCTION.lab_hosts
 
 
 def drill_faults(profile: str = "lab") -> list:

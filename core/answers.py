@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class NotReadOnly(RuntimeError):
     """A judgement asked to change the host: judgements only read."""
 
 
+@functools.lru_cache(maxsize=64)  # loading a private key is slow, and every view of a host's answers reduces it
 def _public_pem(block: str) -> str:
     from cryptography.hazmat.primitives import serialization
 

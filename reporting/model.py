@@ -123,6 +123,19 @@ class Run:
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
     rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host
 
+    def add_host(self, record: dict, process: str = "main") -> None:
+        """What a host's record (suite/records.py) says of it, from one process: its etcd, edition hint, login user;
+        each process counts its own SSH connections (the most a process reported, summed over the processes)."""
+        host = record.get("host")
+        if not host:
+            return
+        for field_name, into in (("etcd_version", self.versions), ("user", self.users), ("hint", self.hints)):
+            if record.get(field_name):
+                into[host] = record[field_name]
+        seen = self.connections_by_process.setdefault(process, {})
+        seen[host] = max(seen.get(host, 0), record.get("ssh_connections", 0))
+        self.connections[host] = sum(p.get(host, 0) for p in self.connections_by_process.values())
+
     def hosts(self) -> list[HostSummary]:
         """Every host, failing ones first (a class: who needs help first), each with its first failure."""
         out: dict[str, HostSummary] = {}
@@ -179,25 +192,10 @@ class Run:
         return self.rerun.replace("{hosts}", host).replace("{checks}", ",".join(ids))
 
 
-def check_dict(result, check_id: str = "") -> dict:
-    """A check's result as plain data (travels through pytest-xdist), secrets redacted."""
-    return {
-        "id": check_id,
-        "what": result.what,
-        "expected": result.expected,
-        "found": redact(result.found),
-        "fix": result.fix,
-        "see": result.see,
-        "evidence": [
-            {"command": e.command, "rc": e.rc, "stdout": redact(e.stdout), "stderr": redact(e.stderr), "note": e.note}
-            for e in result.evidence
-        ],
-    }
-
-
-def outcome_from_report(report, host: str) -> Outcome:
-    """An Outcome from a pytest TestReport that pytest-bdd and this suite's plugin annotated."""
-    scenario = getattr(report, "etcd_scenario", None) or {}
+def outcome_from_report(report) -> Outcome:
+    """An Outcome from a pytest TestReport and the scenario's record the suite attached to it (suite/records.py)."""
+    record = getattr(report, "etcd_record", None) or {}
+    scenario = record.get("scenario") or {}
     feature = scenario.get("feature", {})
     steps = [
         Step(s["keyword"], s["name"], FAILED if s["failed"] else PASSED, float(s.get("duration") or 0))
@@ -205,32 +203,29 @@ def outcome_from_report(report, host: str) -> Outcome:
     ]
     status = report.outcome if report.outcome in (PASSED, FAILED, SKIPPED) else FAILED
     message = ""
-    if report.passed and getattr(report, "etcd_deviations", None):
+    deviations, warnings = record.get("deviations") or [], record.get("warnings") or []
+    if report.passed and deviations:
         status = DEVIATION
-        message = "; ".join(f"known deviation {cid}: {reason} (found {found})"
-                            for cid, reason, found in report.etcd_deviations)
-    elif report.passed and getattr(report, "etcd_warnings", None):
-        message = "; ".join(f"warning {cid}: {text}" for cid, text in report.etcd_warnings)
+        message = "; ".join(f"known deviation {cid}: {reason} (found {found})" for cid, reason, found in deviations)
+    elif report.passed and warnings:
+        message = "; ".join(f"warning {cid}: {text}" for cid, text in warnings)
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
-    elif report.failed and not getattr(report, "etcd_check", None) and not getattr(report, "etcd_precondition", ""):
+    elif report.failed and not record.get("check") and not record.get("precondition"):
         message = redact(str(report.longrepr))[-4000:]
-    if not scenario and "test_preflight" in report.nodeid:
-        feature = {"name": "Pre-flight"}
-        scenario = {"name": "The host answers over SSH, runs commands as root, runs systemd and has ss"}
     return Outcome(
         nodeid=report.nodeid,
-        host=host,
-        feature=feature.get("name", "(not a feature)"),
+        host=record.get("host", "local"),
+        feature=feature.get("name") or "Other",
         feature_file=feature.get("rel_filename", ""),
-        scenario=scenario.get("name", report.nodeid.split("::")[-1]),
+        scenario=scenario.get("name") or report.nodeid.split("::")[-1],
         status=status,
         duration=float(report.duration or 0),
         steps=steps,
-        check=getattr(report, "etcd_check", None),
-        precondition=getattr(report, "etcd_precondition", ""),
+        check=record.get("check"),
+        precondition=record.get("precondition", ""),
         message=message,
-        check_ids=list(getattr(report, "etcd_check_ids", []) or []),
-        warnings=[f"[{cid}] {text}" for cid, text in getattr(report, "etcd_warnings", None) or []],
-        failed_check=getattr(report, "etcd_failed_check", "") or "",
+        check_ids=list(record.get("check_ids") or []),
+        warnings=[f"[{cid}] {text}" for cid, text in warnings],
+        failed_check=record.get("failed_check", ""),
     )

@@ -9,7 +9,6 @@ import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 from core.evidence import CheckFailure, PreconditionFailure
-from core import ssh
 from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
@@ -17,7 +16,8 @@ from reporting import html
 from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, WARNING_KEY
 from suite.hosts import item_host_name
 from suite.plugin import REPORT_OPTIONS_KEY
-from reporting.model import Run, check_dict, outcome_from_report
+from reporting.model import Run, outcome_from_report
+from suite.records import check_dict, host_record, scenario_record
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_KEY = pytest.StashKey[Run]()
@@ -87,68 +87,46 @@ def pytest_runtest_makereport_without_traceback(item: pytest.Item, call: pytest.
     )
 
 
-def scenario_of(item: pytest.Item) -> dict | None:
-    """The scenario an item runs, as pytest-bdd describes a scenario that ran (name, feature, tags; no steps)."""
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
-    if template is None:
-        return None
-    callspec = getattr(item, "callspec", None)
-    example = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
-    scenario = template.render(example)
-    feature = template.feature
-    return {"name": scenario.name, "steps": [], "tags": sorted(template.tags),
-            "feature": {"name": feature.name, "rel_filename": feature.rel_filename}}
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest-bdd's wrapper has recorded the scenario
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The scenario's record and its host's (suite/records.py): plain data that travels with the report through
+    pytest-xdist, and all the report, the summary and the JUnit properties are written from."""
     report = yield
     if RUN_KEY not in item.config.stash:
         return report
     context = test_report_context_registry.get(report)
     wanted = call.when == "call" or (call.when == "setup" and (report.failed or report.skipped))
     ids = item.stash.get(CHECK_IDS_KEY, [])
-    if context is not None and wanted:  # a plain attribute travels with the report through pytest-xdist
+    scenario = None
+    if context is not None and wanted:
         context.scenario["tags"] = sorted(set(context.scenario.get("tags", [])) | {f"check:{i}" for i in ids})
-        report.etcd_scenario = context.scenario
-    elif wanted and report.skipped:  # skipped before it ran: its feature and title from the feature file itself
-        report.etcd_scenario = scenario_of(item) or getattr(report, "etcd_scenario", None)
-    report.etcd_check_ids = list(ids)
-    warnings = item.stash.get(WARNING_KEY, [])
-    if call.when == "call" and warnings:
-        report.etcd_warnings = [list(w) for w in warnings]
+        scenario = context.scenario
+    warnings = item.stash.get(WARNING_KEY, []) if call.when == "call" else []
+    if warnings:
         item.user_properties += [("warning", f"{cid}: {text}") for cid, text in warnings]
-    found_deviations = item.stash.get(DEVIATION_KEY, [])
-    if call.when == "call" and report.passed and found_deviations:
-        report.etcd_deviations = [list(d) for d in found_deviations]
-        # JUnit XML takes a test case's properties from its item at teardown
+    found_deviations = item.stash.get(DEVIATION_KEY, []) if call.when == "call" and report.passed else []
+    if found_deviations:  # JUnit XML takes a test case's properties from its item at teardown
         item.user_properties += [("known_deviation", f"{cid}: {reason}") for cid, reason, _ in found_deviations]
-    report.etcd_host = item_host_name(item) or "local"
-    from suite.target import TARGETS_KEY
-
-    target = item.config.stash[TARGETS_KEY].ready.get(report.etcd_host)
-    report.etcd_version = getattr(target, "found_version", "") or ""
-    report.etcd_hint = getattr(target, "hint", "") or ""
-    report.etcd_ssh = ssh.CheckedParamikoBackend.connections.get(report.etcd_host, 0)
-    report.etcd_user = ssh.CheckedParamikoBackend.users.get(report.etcd_host, "")
+    host = item_host_name(item) or "local"
+    record = report.etcd_record = scenario_record(item, host, scenario, ids, found_deviations, warnings)
+    record["ran"] = scenario is not None  # pytest-bdd described it (its cucumber JSON needs that description)
+    report.etcd_host_record = host_record(item.config, host)
     exc = call.excinfo.value if call.excinfo else None
     failed_id = getattr(exc, "check_id", "")
     if not failed_id and isinstance(exc, (CheckFailure, PreconditionFailure)) and ids:
         failed_id = ids[-1]  # a step that prepares the check failed (e.g. listing the members): the check failed
     if failed_id:
         item.user_properties.append(("failed_check", failed_id))
-    report.etcd_failed_check = failed_id
+    record["failed_check"] = failed_id
     tag = f"[{failed_id}] " if failed_id else ""
     if isinstance(exc, PreconditionFailure):
-        report.etcd_precondition = exc.line()
+        record["precondition"] = exc.line()
         _set_failure(report, item, f"precondition failed: {tag}{exc.line()}", "")
     elif isinstance(exc, CheckFailure):
-        report.etcd_check = check_dict(exc.result, failed_id)
+        record["check"] = check_dict(exc.result, failed_id)
         _set_failure(report, item, f"check failed: {tag}{exc.result.what}", exc.result.render())
     elif isinstance(exc, BootstrapError):
-        report.etcd_precondition = f"the step could not be carried out: {exc}".splitlines()[0]
+        record["precondition"] = f"the step could not be carried out: {exc}".splitlines()[0]
         first, *rest = str(exc).splitlines() or [""]
         _set_failure(report, item, f"bootstrap failed: {first}", "\n".join(rest))
     return report
@@ -174,7 +152,8 @@ class SuiteFailure(TerminalRepr):
 
 def _location(report: pytest.TestReport, item: pytest.Item) -> tuple[str, int]:
     """Where the failure is: the failed Gherkin step in its feature file, else the test function."""
-    scenario = getattr(report, "etcd_scenario", None)
+    record = getattr(report, "etcd_record", None) or {}
+    scenario = record.get("scenario") if record.get("ran") else None
     if scenario:
         filename = Path(scenario["feature"]["filename"])
         try:
@@ -189,38 +168,29 @@ def _location(report: pytest.TestReport, item: pytest.Item) -> tuple[str, int]:
 
 def _set_failure(report: pytest.TestReport, item: pytest.Item, headline: str, details: str) -> None:
     path, lineno = _location(report, item)
-    report.etcd_failure = (headline, details, path, lineno)  # plain data: survives pytest-xdist
-    report.longrepr = SuiteFailure(*report.etcd_failure)
+    report.etcd_record["failure"] = [headline, details, path, lineno]
+    report.longrepr = SuiteFailure(headline, details, path, lineno)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    failure = getattr(report, "etcd_failure", None)
+    record = getattr(report, "etcd_record", None)
+    if record is None:
+        return
+    failure = record.get("failure")
     if failure and not isinstance(report.longrepr, SuiteFailure):  # a report that came from an xdist worker
         report.longrepr = SuiteFailure(*failure)
-    scenario = getattr(report, "etcd_scenario", None)
-    if scenario and report not in test_report_context_registry:  # from a worker: pytest-bdd's cucumber JSON
-        test_report_context_registry[report] = ReportContext(scenario=scenario, name=report.nodeid.split("::")[-1])
+    if record.get("ran") and report not in test_report_context_registry:  # from a worker: pytest-bdd's cucumber JSON
+        test_report_context_registry[report] = ReportContext(scenario=record["scenario"],
+                                                             name=report.nodeid.split("::")[-1])
     config = getattr(pytest_runtest_logreport, "config", None)
     if config is None or RUN_KEY not in config.stash:
         return
     run = config.stash[RUN_KEY]
-    host = getattr(report, "etcd_host", None)
-    if host is None:
-        return
     if report.when == "call" or (report.when == "setup" and (report.failed or report.skipped)):
-        run.outcomes.append(outcome_from_report(report, host))
-    if getattr(report, "etcd_version", ""):
-        run.versions[host] = report.etcd_version
-    if getattr(report, "etcd_user", ""):
-        run.users[host] = report.etcd_user
-    if getattr(report, "etcd_hint", ""):
-        run.hints[host] = report.etcd_hint
-    # each process counts its own connections: the most a process reported, summed over the processes
+        run.outcomes.append(outcome_from_report(report))
     gateway = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", "main")
-    seen = run.connections_by_process.setdefault(gateway, {})
-    seen[host] = max(seen.get(host, 0), getattr(report, "etcd_ssh", 0))
-    run.connections[host] = sum(p.get(host, 0) for p in run.connections_by_process.values())
+    run.add_host(getattr(report, "etcd_host_record", None) or {}, gateway)
 
 
 def pytest_configure(config: pytest.Config) -> None:

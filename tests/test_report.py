@@ -6,7 +6,8 @@ from html.parser import HTMLParser
 
 from core.evidence import Evidence, Result
 from reporting.html import render, terminal_summary
-from reporting.model import Outcome, Run, Step, check_dict
+from reporting.model import Outcome, Run, Step
+from suite.records import check_dict
 
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----"
 

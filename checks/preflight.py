@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.evidence import Evidence, Result
-from core.remote import Remote
 
 PROBE = (
     "id -u; "
@@ -14,12 +13,6 @@ PROBE = (
 
 
 PROBE_TIMEOUT = 40  # systemd may still be starting: is-system-running --wait, bounded at 30 s
-
-
-def preflight(remote: Remote, name: str) -> Result:
-    """One command, one verdict; a connection failure raises PreconditionFailure from the remote itself. Run
-    (not looked up) each time: whether the host is ready is asked of it now."""
-    return judge(remote.run(PROBE, timeout=PROBE_TIMEOUT), name)
 
 
 def judge(ev: Evidence, name: str) -> Result:

@@ -48,11 +48,11 @@ def record_hosts(specs: list[str], edition_name: str | None = None, profile: str
     """{host: its record}; a host that fails its pre-flight is recorded with the probe's answer alone."""
     from checks.binaries import version_command
     from checks.editions import probe as edition_probe
-    from checks.preflight import PROBE, preflight
+    from checks.preflight import PROBE
     from core.remote import Remote
     from suite.evidence import gather
     from suite.hosts import host_name
-    from suite.target import member_name
+    from suite.target import member_name, run_preflight
 
     edition = editions.selected(edition_name, profile)
     settings = settings or {}
@@ -63,7 +63,7 @@ def record_hosts(specs: list[str], edition_name: str | None = None, profile: str
         host = connect(spec, ssh_config, identity, sudo)
         name, remote = host_name(host), Remote(host)
         try:
-            check = preflight(remote, name)
+            check = run_preflight(remote, name)
         except PreconditionFailure as exc:
             say(f"record: {name}: {exc.line()}")
             continue

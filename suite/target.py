@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from core.evidence import CheckFailure, PreconditionFailure, Result
-from suite.evidence import gather, gather_all
+from suite.evidence import gather
 from core.answers import Answers
 from checks.binaries import version_command
 from checks.editions import probe as edition_probe, suggest as suggest_edition
-from checks.preflight import preflight
 from core.remote import Remote
 from provision import certs as certs_mod
 from suite.hosts import host_name
@@ -88,8 +87,18 @@ def member_name(alias: str, remote: Remote) -> str:
     return said or label
 
 
+def run_preflight(remote: Remote, name: str) -> Result:
+    """The declared check host.preflight (checks/catalog.py), its command asked anew: whether the host is ready is
+    asked of it now, not remembered."""
+    from checks.catalog import get
+
+    declared = get("host.preflight")
+    (command, timeout), = declared.asks(None)
+    return declared.judge(None, Answers({command: remote.run(command, timeout=timeout)}, name=name))
+
+
 def preflight_or_fail(remote: Remote, name: str) -> Result:
-    check = preflight(remote, name)
+    check = run_preflight(remote, name)
     if not check.ok:
         raise PreconditionFailure(check)
     return check
@@ -183,15 +192,12 @@ class Targets:
 
         from suite.evidence import MAX_THREADS
 
-        def prepare(name: str):
-            return self._guarded(self._prepare, name, self.hosts[name])
-
         names = [n for n in self.hosts if n in hosts and n not in self.ready and n not in self.pending]
         pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names)))
         # an interrupted run does not wait for hosts whose preparation has not begun
         self.config.add_cleanup(lambda: pool.shutdown(wait=True, cancel_futures=True))
         for name in names:
-            self.pending[name] = pool.submit(prepare, name)
+            self.pending[name] = pool.submit(self._guarded, self._prepare, name, self.hosts[name])
 
     def peers(self, target: Target) -> list[Target]:
         """The other prepared members of the target's cluster."""
@@ -217,20 +223,21 @@ class Targets:
         except LabError as exc:
             raise _failure(f"lab host {', '.join(names)}", str(exc), f"python -m provision.lab up {' '.join(names)}") from None
 
-    def _target(self, name: str, host, member: Member | None = None) -> Target:
-        """Pre-flight, then the member this host should run."""
+    def _reach(self, name: str) -> tuple[Remote, Result, str]:
+        """The pre-flight (the declared check host.preflight, asked anew), then the member's name as the host says."""
+        remote = Remote(self.hosts[name])
+        check = preflight_or_fail(remote, name)
+        return remote, check, self.member_names.get(name) or member_name(name, remote)
+
+    def _member(self, name: str, reached: tuple[Remote, Result, str], cluster: dict[str, str] | None) -> Target:
+        """The member the host should run, in the run's edition with its settings (a cluster's: its addresses)."""
         opt = self.config.option
-        remote = Remote(host)
-        check = preflight(remote, name)
-        if not check.ok:
-            raise PreconditionFailure(check)
-        if member is None:
-            try:
-                settings = load_settings(opt.etcd_config, opt.etcd_set)
-                member = editions.member(self.edition, settings,
-                                         name=self.member_names.get(name) or member_name(name, remote))
-            except ModelError as exc:
-                raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
+        remote, check, member_of = reached
+        try:
+            settings = load_settings(opt.etcd_config, opt.etcd_set)
+            member = editions.member(self.edition, settings, name=member_of, cluster=cluster)
+        except ModelError as exc:
+            raise _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set") from None
         return Target(name, remote, member, self.mode(), expected_version=opt.etcd_version, preflight=check)
 
     def _inputs(self, target: Target, certs: dict[str, Path] | None = None) -> None:
@@ -252,18 +259,70 @@ class Targets:
         ev = target.remote.look(version_command(target.member, "etcd"))
         target.found_version = version_in(ev.stdout)
 
-    def _prepare(self, name: str, host) -> Target:
+    def _prepare(self, name: str, host) -> Target | BaseException:
+        """One host through the pipeline (its outcome: the target, or why it could not be prepared)."""
+        self.hosts.setdefault(name, host)
+        return self._pipeline([name], cluster=False)[name]
+
+    def _pipeline(self, names: list[str], cluster: bool) -> dict[str, Target | BaseException]:
+        """Prepare hosts, stage by stage: the lab's reset, the pre-flight and the member's name, the member it
+        should run, the step carried out (lab, --bootstrap), a cluster's start (its members together), the
+        evidence gathered ahead of the scenarios, the version found. A host whose stage fails keeps that failure
+        as its outcome and goes no further; the others go on. A cluster is a variant: its members' names and
+        addresses make its initial cluster, and they start together."""
+        out: dict[str, Target | BaseException] = {}
+
+        def live() -> list[str]:
+            return [n for n in names if n not in out]
+
+        def each(stage, *args) -> dict[str, object]:
+            """``stage(name, *args)`` on every host still going, at once when several."""
+            from concurrent.futures import ThreadPoolExecutor
+
+            from suite.evidence import MAX_THREADS
+
+            going = live()
+            if len(going) > 1:
+                with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(going))) as pool:
+                    got = dict(zip(going, pool.map(lambda n: self._guarded(stage, n, *args), going)))
+            else:
+                got = {n: self._guarded(stage, n, *args) for n in going}
+            out.update({n: g for n, g in got.items() if isinstance(g, BaseException)})
+            return {n: g for n, g in got.items() if not isinstance(g, BaseException)}
+
         if self.mode() == LAB:
-            self._reset_lab([name])
-        target = self._target(name, host)
+            reset = self._guarded(self._reset_lab, names)
+            if isinstance(reset, BaseException):
+                return {n: reset for n in names}
+        reached = each(self._reach)
+        by_host: dict[str, str] = {}
+        addresses: dict[str, str] | None = None  # a cluster's members: {member name: address}
+        if cluster:
+            found = self._guarded(self.cluster_addresses)
+            if isinstance(found, BaseException):
+                return {**{n: found for n in live()}, **out}
+            by_host = found
+            # each member is named after its host, as the host says (one that could not be reached: by its name)
+            addresses = {(reached[n][2] if n in reached else self.member_names.get(n, n)): a
+                         for n, a in by_host.items()}
+        targets = each(lambda n: self._member(n, reached[n], addresses))
         if self.mode() in (LAB, BOOTSTRAP):
-            self._inputs(target)
-            target.actions = target.bootstrap()
-        if self.mode() != LAB:  # the evidence of every check, ahead of the scenarios (the lab's change the host)
+            def carry_out(n: str) -> None:
+                t = targets[n]
+                self._inputs(t, certs_mod.ensure_cluster(t.member, by_host[n], self.edition, addresses)
+                             if cluster else None)
+                t.actions = t.bootstrap(start=not cluster)
+            each(carry_out)
+            if cluster:
+                started = [targets[n] for n in live()]
+                out.update({t.name: exc for t, exc in start_together(started).items()})
+        if cluster or self.mode() != LAB:  # the evidence of every check, ahead of the scenarios (the lab's act)
             # what the host's version and files say is asked in the same sessions as the checks' evidence
-            gather(target.remote, target.member, self.profile, also=[edition_probe(target.member)])
-        self._found_version(target)
-        return target
+            each(lambda n: gather(targets[n].remote, targets[n].member, self.profile,
+                                  also=[edition_probe(targets[n].member)]))
+        each(lambda n: self._found_version(targets[n]))
+        out.update({n: targets[n] for n in live()})
+        return out
 
     def cluster_addresses(self) -> dict[str, str]:
         """{host name: address} of the production cluster: machines.txt, else the SSH config's HostName."""
@@ -283,52 +342,8 @@ class Targets:
         return out
 
     def _prepare_cluster(self) -> None:
-        names = sorted(self.hosts)
-        try:
-            if self.mode() == LAB:
-                self._reset_lab(names)
-            addresses = self.cluster_addresses()
-        except CheckFailure as exc:
-            for n in names:
-                self.ready[n] = exc
-            return
-        opt = self.config.option
-        reached: dict[str, tuple[Remote, Result]] = {}
-        member_of: dict[str, str] = {}
-        for n in names:  # each member is named after its host, as the host says
-            remote = Remote(self.hosts[n])
-            check = self._guarded(preflight_or_fail, remote, n)
-            if isinstance(check, BaseException):
-                self.ready[n] = check
-                continue
-            reached[n] = (remote, check)
-            member_of[n] = self.member_names.get(n) or member_name(n, remote)
-        cluster = {member_of.get(n) or self.member_names.get(n, n): a for n, a in addresses.items()}
-        settings = load_settings(opt.etcd_config, opt.etcd_set)  # checked when the run was configured
-        targets: dict[str, Target] = {}
-        for n, (remote, check) in reached.items():
-            try:
-                member = editions.member(self.edition, settings, name=member_of[n], cluster=cluster)
-            except ModelError as exc:
-                self.ready[n] = _failure("the desired state", str(exc), "fix --etcd-config / --etcd-set")
-                continue
-            targets[n] = self.ready[n] = Target(n, remote, member, self.mode(), expected_version=opt.etcd_version,
-                                                preflight=check)
-        if self.mode() in (LAB, BOOTSTRAP) and targets:
-            for n, t in targets.items():
-                try:
-                    self._inputs(t, certs_mod.ensure_cluster(t.member, addresses[n], self.edition, cluster))
-                    t.actions = t.bootstrap(start=False)
-                except (CheckFailure, BootstrapError) as exc:
-                    self.ready[n] = exc
-            started = [t for n, t in targets.items() if isinstance(self.ready[n], Target)]
-            failures = start_together(started)
-            for t, exc in failures.items():
-                self.ready[t.name] = exc
-        ready = [t for t in targets.values() if isinstance(self.ready[t.name], Target)]
-        gather_all([(t.remote, t.member) for t in ready], self.profile)
-        for t in ready:
-            self._found_version(t)
+        """The production profile's hosts, as one cluster."""
+        self.ready.update(self._pipeline(sorted(self.hosts), cluster=True))
 
 
 def start_together(targets: list[Target], timeout: float = 90) -> dict[Target, BaseException]:

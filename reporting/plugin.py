@@ -33,7 +33,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def start(config: pytest.Config, options: dict[str, str]) -> None:
     """A report of this run will be written (the suite runs features)."""
     run = Run(__version__, options, datetime.datetime.now().astimezone())
-    run.rerun = rerun_template(list(config.invocation_params.args), lab=getattr(config.option, "etcd_mode", "") == "lab")
+    from suite.plan import PLAN_KEY
+
+    plan = config.stash.get(PLAN_KEY, None)
+    run.rerun = rerun_template(list(config.invocation_params.args), lab=plan is not None and plan.mode == "lab")
     config.stash[RUN_KEY] = run
 
 

@@ -12,6 +12,7 @@ from provision.targets import TargetError, check_hosts, check_ssh_config, hostsp
 from core import editions
 from core.model import ModelError, load_settings
 from suite import steplookup
+from suite.plan import PLAN_KEY, WORKER_INPUT, RunPlan, handed_down
 from suite.hosts import host_name, item_host, item_host_name
 from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
 
@@ -81,8 +82,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return make_scheduler(config, log)
 
 
-def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
-    """--machines FILE [--member ...] → sets --hosts; {host name: member name}."""
+def _targets_from_machines(config: pytest.Config) -> tuple[dict[str, str], dict[str, str]]:
+    """--machines FILE [--member ...] → sets --hosts; ({host name: member name}, {host name: address})."""
     opt = config.option
     if opt.hosts:
         raise pytest.UsageError("--machines and --hosts both name the targets: give one of them")
@@ -95,8 +96,8 @@ def _targets_from_machines(config: pytest.Config) -> dict[str, str]:
         raise pytest.UsageError(f"--machines: {exc}") from None
     specs = hostspecs(machines, opt.ssh_config)
     opt.hosts = ",".join(specs)
-    opt.etcd_addresses = {spec.split("@")[-1]: m.ip for spec, m in zip(specs, machines)}
-    return {spec.split("@")[-1]: member for spec, member in specs.items()}
+    addresses = {spec.split("@")[-1]: m.ip for spec, m in zip(specs, machines)}
+    return {spec.split("@")[-1]: member for spec, member in specs.items()}, addresses
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -109,15 +110,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except ModelError as exc:
         raise pytest.UsageError(str(exc)) from None
     opt.profile = edition.profile
-    names: dict[str, str] = {}
-    mode = getattr(opt, "etcd_mode", None)  # decided once, on the controller; xdist workers inherit it
-    if mode is None:
+    plan = handed_down(config)  # decided once, on the controller: a worker takes its plan
+    if plan is None:
+        names: dict[str, str] = {}
+        addresses: dict[str, str] = {}
         try:
             check_ssh_config(opt.ssh_config)
         except TargetError as exc:
             raise pytest.UsageError(str(exc)) from None
         if opt.machines:
-            names = _targets_from_machines(config)
+            names, addresses = _targets_from_machines(config)
         if getattr(opt, "ansible_inventory", None):
             # the inventory's hosts, reached over the suite's own SSH backend (an SSH config made from it)
             from suite.inventory import InventoryError, to_ssh_config
@@ -141,8 +143,9 @@ def pytest_configure(config: pytest.Config) -> None:
                 opt.ssh_config = opt.ssh_config or str(LAB_SSH_CONFIG)
         else:
             mode = BOOTSTRAP if opt.bootstrap else AUDIT
-        opt.etcd_mode = mode
-        opt.etcd_member_names = names
+        plan = RunPlan(mode, edition.name, edition.profile, opt.hosts, opt.ssh_config, names, addresses)
+    config.stash[PLAN_KEY] = plan
+    mode = plan.mode
     try:  # bad input: one line before anything runs (the member's name comes from each host later)
         editions.member(edition, load_settings(opt.etcd_config, opt.etcd_set), name="etcd-0",
                         cluster={"etcd-0": "10.0.0.1"})
@@ -153,8 +156,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"{flag} {path}: no such directory")
     config.stash[MODE_KEY] = mode
     config.stash[TARGETS_KEY] = Targets(config)
-    config.stash[TARGETS_KEY].member_names = dict(getattr(opt, "etcd_member_names", {}) or {})
-    config.stash[TARGETS_KEY].addresses = dict(getattr(opt, "etcd_addresses", {}) or {})
+    config.stash[TARGETS_KEY].member_names = dict(plan.member_names)
+    config.stash[TARGETS_KEY].addresses = dict(plan.addresses)
     if _runs_features(config):
         REPORTS.mkdir(exist_ok=True)
         if getattr(opt, "xmlpath", None) is None:
@@ -177,6 +180,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if mode != AUDIT:
             options["binaries"] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
         config.stash[REPORT_OPTIONS_KEY] = options  # the report (reporting/) starts from them
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist starts a worker: it gets the controller's plan, as data."""
+    plan = node.config.stash.get(PLAN_KEY, None)
+    if plan is not None:
+        node.workerinput[WORKER_INPUT] = plan.to_dict()
 
 
 def select_checks(items: list[pytest.Item], patterns: list[str]) -> tuple[list, list]:

@@ -100,16 +100,18 @@ def test_supervisor_reboots_the_container_on_exit_133():
 def test_recipe_id_changes_with_the_recipe(tmp_path, monkeypatch):
     s = settings(tmp_path)
     before = recipe_id(s)
-    import provision.lab as lab
+    from provision.lab import image
 
-    monkeypatch.setattr(lab, "PACKAGES", lab.PACKAGES + ("vim",))
+    monkeypatch.setattr(image, "PACKAGES", image.PACKAGES + ("vim",))
     assert recipe_id(s) != before
 
 
 def test_the_lab_needs_root_and_says_so_in_one_line(monkeypatch, capsys):
+    import os
+
     import provision.lab as lab
 
-    monkeypatch.setattr(lab.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert lab.main(["up"]) == 1
     err = capsys.readouterr().err
     assert err == "lab: error: the lab needs root: run it as root (sudo -E .venv/bin/python -m provision.lab ...)\n"
@@ -117,11 +119,12 @@ def test_the_lab_needs_root_and_says_so_in_one_line(monkeypatch, capsys):
 
 def test_kernel_limits_are_raised_for_many_hosts_and_said_in_one_line(tmp_path, monkeypatch, capsys):
     from provision import lab
+    from provision.lab import hosts
 
     instances, watches = tmp_path / "max_user_instances", tmp_path / "max_user_watches"
     instances.write_text("128\n")
     watches.write_text("999999999\n")
-    monkeypatch.setattr(lab, "KERNEL_LIMITS", ((str(instances), 32, 512), (str(watches), 16384, 524288)))
+    monkeypatch.setattr(hosts, "KERNEL_LIMITS", ((str(instances), 32, 512), (str(watches), 16384, 524288)))
     changed = lab.ensure_kernel_limits(30)
     assert instances.read_text() == "960\n" and watches.read_text() == "999999999\n"  # never lowered
     assert changed == [f"lab: raised {str(instances).removeprefix('/proc/sys/').replace('/', '.')} from 128 to 960 "

@@ -1,157 +1,26 @@
-"""The local lab: real Debian 12 hosts (systemd as PID 1, sshd) booted with systemd-nspawn.
-
-    python -m provision.lab up [HOST ...]      # default host: server
-    python -m provision.lab down [HOST ...]    # default: all lab hosts (--purge also drops their files)
-    python -m provision.lab reset [HOST ...]   # back to a freshly installed host
-    python -m provision.lab reboot HOST        # a real reboot; files on the host survive it
-    python -m provision.lab status
-
-Each host is a container on the lab bridge with a static address and no route off it, with its own
-writable overlay over one shared read-only bookworm image. ``up`` writes ``.lab/ssh_config``,
-``.lab/known_hosts`` (each host's real host key) and ``.lab/machines.txt`` (KTHW's format).
-"""
+"""The lab's hosts and their life cycle: booted with systemd-nspawn on the lab's bridge, each in its cgroups,
+ready when sshd answers and systemd has started, shut down leaving nothing behind."""
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
-import hashlib
-import ipaddress
-import json
 import os
 import re
 import shutil
 import signal
-import threading
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 from core.files import atomic_write, locked
 from core.wait import wait_for
 from core.model import DNS_LABEL
-RECIPE_VERSION = 3  # bump when the customisation below changes
-PACKAGES = (
-    "systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps",
-    "psmisc", "curl", "openssl", "sudo", "less", "tree", "nftables",
-)
-MASKED_UNITS = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
-REBOOT_EXIT = 133  # systemd-nspawn's exit status when the container asked for a reboot
-KTHW_ADDRESSES = {"server": 10, "node-0": 20, "node-1": 21}
-# the running start jobs of a booting host: "job UNIT" for units installed under /etc/systemd/system (the step's
-# own, as etcd.service), "other-job UNIT" for the image's
-STEP_JOBS = ("systemctl list-jobs --no-legend --plain 2>/dev/null | while read -r id unit type state; do "
-             "[ \"$state\" = running ] || continue; "
-             "case \"$(systemctl show -p FragmentPath --value -- \"$unit\")\" in "
-             "/etc/systemd/system/*) echo \"job $unit\";; *) echo \"other-job $unit\";; esac; done")
-
-
-_LOCK = threading.RLock()  # the state lock's holder in this process (see Lab.state_lock)
-_LOCK_DEPTH = [0]
-
-
-class LabError(RuntimeError):
-    """A lab failure with a one-line message for the user."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    cache: Path  # base images (outside the checkout)
-    state: Path  # host layers and runtime files
-    lab_dir: Path  # .lab/ in the checkout: key, ssh_config, known_hosts, machines.txt
-    subnet: ipaddress.IPv4Network
-    bridge: str
-    mirror: str
-    suite: str
-    boot_timeout: float
-    stop_timeout: float
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
-        env = dict(os.environ if env is None else env)
-        try:
-            subnet = ipaddress.IPv4Network(env.get("KTHW_LAB_SUBNET", "10.240.0.0/24"))
-        except ValueError as exc:
-            raise LabError(f"KTHW_LAB_SUBNET: {exc}") from None
-        if subnet.prefixlen > 24 or not subnet.is_private:
-            raise LabError("KTHW_LAB_SUBNET must be a private /24 or larger, e.g. 10.240.0.0/24")
-        bridge = env.get("KTHW_LAB_BRIDGE", "kthwlab0")
-        if not re.match(r"^[a-z][a-z0-9]{1,14}$", bridge):
-            raise LabError(f"KTHW_LAB_BRIDGE: {bridge!r} is not a valid interface name")
-        return cls(
-            cache=Path(env.get("KTHW_LAB_CACHE", "/var/cache/kthw-lab")),
-            state=Path(env.get("KTHW_LAB_STATE", "/var/lib/kthw-lab")),
-            lab_dir=Path(env.get("KTHW_LAB_DIR", str(ROOT / ".lab"))),
-            subnet=subnet,
-            bridge=bridge,
-            mirror=env.get("KTHW_LAB_MIRROR", "http://deb.debian.org/debian"),
-            suite="bookworm",
-            boot_timeout=float(env.get("KTHW_LAB_BOOT_TIMEOUT", "90")),
-            stop_timeout=float(env.get("KTHW_LAB_STOP_TIMEOUT", "20")),
-        )
-
-    @property
-    def gateway(self) -> str:
-        return str(self.subnet.network_address + 1)
-
-    @property
-    def key_file(self) -> Path:
-        return self.lab_dir / "id_ed25519"
-
-    @property
-    def ssh_config(self) -> Path:
-        return self.lab_dir / "ssh_config"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.lab_dir / "known_hosts"
-
-    @property
-    def machines(self) -> Path:
-        return self.lab_dir / "machines.txt"
-
-
-def say(msg: str) -> None:
-    print(msg, flush=True)
-
-
-# ----- pure functions (unit-tested) ----------------------------------------------------------
-def check_name(name: str) -> str:
-    if not DNS_LABEL.match(name):
-        raise LabError(
-            f"host name {name!r} is not a DNS label (lower-case letters, digits and '-', at most 63, "
-            "e.g. server, node-0)"
-        )
-    return name
-
-
-def recipe(settings: Settings) -> dict:
-    return {
-        "suite": settings.suite,
-        "variant": "minbase",
-        "packages": sorted(PACKAGES),
-        "masked": sorted(MASKED_UNITS),
-        "version": RECIPE_VERSION,
-    }
-
-
-def recipe_id(settings: Settings) -> str:
-    return hashlib.sha256(json.dumps(recipe(settings), sort_keys=True).encode()).hexdigest()[:12]
-
-
-def preferred_offset(name: str) -> int | None:
-    if name in KTHW_ADDRESSES:
-        return KTHW_ADDRESSES[name]
-    m = re.fullmatch(r"node-(\d+)", name)
-    if m and int(m.group(1)) < 70:
-        return 20 + int(m.group(1))
-    return None
+from provision.lab.files import HostFiles, allocate_address
+from provision.lab.image import ImageBuilder, recipe_id
+from provision.lab.settings import (_LOCK, _LOCK_DEPTH, REBOOT_EXIT, STEP_JOBS, LabError, Settings, check_name, run,
+                                    say)
 
 
 # kernel settings a host's systemd needs one of per container: (path, at least this many per host, floor)
@@ -180,83 +49,6 @@ def ensure_kernel_limits(hosts: int) -> list[str]:
     return changed
 
 
-def allocate_address(name: str, taken: dict[str, str], subnet: ipaddress.IPv4Network) -> str:
-    """A stable address for ``name``: KTHW's hosts have fixed ones, others take the first free from .100."""
-    if name in taken:
-        return taken[name]
-    used = set(taken.values())
-    hosts = list(subnet.hosts())
-    offset = preferred_offset(name)
-    if offset is not None and offset < len(hosts) and str(hosts[offset - 1]) not in used:
-        return str(hosts[offset - 1])
-    for addr in hosts[99:] + hosts[1:99]:
-        if str(addr) not in used:
-            return str(addr)
-    raise LabError(f"no free address left in {subnet}")
-
-
-def kthw_subnet(name: str) -> str | None:
-    """The pod subnet KTHW gives node-N (10.200.N.0/24)."""
-    m = re.fullmatch(r"node-(\d+)", name)
-    return f"10.200.{m.group(1)}.0/24" if m and int(m.group(1)) < 256 else None
-
-
-def render_machines(hosts: dict[str, str]) -> str:
-    lines = []
-    for name, addr in sorted(hosts.items(), key=lambda kv: ipaddress.IPv4Address(kv[1])):
-        row = [addr, f"{name}.kubernetes.local", name]
-        if kthw_subnet(name):
-            row.append(kthw_subnet(name))
-        lines.append(" ".join(row))
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def render_ssh_config(hosts: dict[str, str], settings: Settings) -> str:
-    def block(patterns: str, hostname: str | None) -> list[str]:
-        return [f"Host {patterns}"] + ([f"  HostName {hostname}"] if hostname else []) + [
-            "  User root",
-            f"  IdentityFile {settings.key_file}",
-            "  IdentitiesOnly yes",
-            f"  UserKnownHostsFile {settings.known_hosts}",
-            "  StrictHostKeyChecking yes",
-            "  ConnectTimeout 10",
-            "",
-        ]
-
-    out = ["# Written by 'python -m provision.lab up'; use with: ssh -F .lab/ssh_config HOST"]
-    for name, addr in sorted(hosts.items()):
-        out += block(f"{name} {name}.kubernetes.local", addr)
-    if hosts:  # the lab's addresses too, for targets given by IP (e.g. from machines.txt)
-        prefix = ".".join(str(settings.subnet.network_address).split(".")[: settings.subnet.prefixlen // 8])
-        out += block(f"{prefix}.*", None)
-    return "\n".join(out)
-
-
-def render_known_hosts(keys: dict[str, tuple[str, str]]) -> str:
-    """keys: host name → (address, "ssh-ed25519 AAAA...")."""
-    lines = []
-    for name, (addr, pub) in sorted(keys.items()):
-        kind, blob = pub.split()[:2]
-        lines.append(f"{name},{name}.kubernetes.local,{addr} {kind} {blob}")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def render_network(address: str, subnet: ipaddress.IPv4Network) -> str:
-    """systemd-networkd config for the container's host0: static, no gateway, nothing leaves the bridge."""
-    return (
-        "[Match]\nName=host0\n\n[Network]\n"
-        f"Address={address}/{subnet.prefixlen}\n"
-        "LinkLocalAddressing=no\nIPv6AcceptRA=no\nLLMNR=no\nMulticastDNS=no\n"
-    )
-
-
-def render_hosts_file(name: str, hosts: dict[str, str]) -> str:
-    lines = ["127.0.0.1 localhost", f"127.0.1.1 {name}", "::1 localhost ip6-localhost ip6-loopback", ""]
-    for other, addr in sorted(hosts.items()):
-        lines.insert(-1, f"{addr} {other}.kubernetes.local {other}")
-    return "\n".join(lines)
-
-
 def supervisor_command(name: str, root: Path, bridge: str) -> list[str]:
     """A shell loop that boots the container and boots it again when it asks for a reboot."""
     nspawn = " ".join(
@@ -270,22 +62,11 @@ def supervisor_command(name: str, root: Path, bridge: str) -> list[str]:
     return ["sh", "-c", f'while :; do {nspawn}; rc=$?; [ "$rc" -eq {REBOOT_EXIT} ] || exit "$rc"; done']
 
 
-# ----- keys -----------------------------------------------------------------------------------
-def new_ed25519() -> tuple[bytes, str]:
-    """(OpenSSH private key, public key line) generated with the cryptography package."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return private, public.decode()
-
-
 # ----- the lab ----------------------------------------------------------------------------------
-class Lab:
+class Lab(ImageBuilder, HostFiles):
+    """The lab's hosts: their life cycle (up, down, reset, reboot), on the image (provision/lab/image.py) and
+    with the files each host gets (provision/lab/files.py)."""
+
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
 
@@ -319,87 +100,6 @@ class Lab:
             if free < (1 << 30):
                 raise LabError(f"only {free >> 20} MiB free under {p}: the lab needs 1 GiB; free some disk")
 
-    # base image
-    def ensure_image(self) -> Path:
-        final = self.image_dir()
-        if (final / ".kthw-image").exists():
-            return final
-        self.preflight(need_build=True)
-        tmp = self.settings.cache / f".build-{final.name}-{os.getpid()}"
-        for stale in self.settings.cache.glob(f".build-{final.name}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        say(f"lab: building the base image {final.name} with debootstrap (once; about a minute) ...")
-        start = time.monotonic()
-        cmd = [
-            "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-            self.settings.suite, str(tmp), self.settings.mirror,
-        ]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        tail: list[str] = []
-        tty = sys.stdout.isatty()
-        last = 0.0
-        assert proc.stdout
-        for line in proc.stdout:
-            line = line.rstrip()
-            tail = (tail + [line])[-15:]
-            if not line.startswith("I: "):
-                continue
-            # progress with elapsed time, so a long step never looks hung: one updating line on a
-            # terminal, a line every few seconds in a log
-            now = time.monotonic() - start
-            if tty:
-                print(f"\r[{now:5.0f}s] {line[3:][:70]:<70}", end="", flush=True)
-            elif now - last >= 5:
-                print(f"[{now:5.0f}s] {line[3:][:100]}", flush=True)
-                last = now
-        rc = proc.wait()
-        if tty:
-            print()
-        if rc != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise LabError(f"debootstrap failed (exit {rc}): {' | '.join(tail[-3:])}")
-        self._customise(tmp)
-        (tmp / ".kthw-image").write_text(json.dumps(recipe(self.settings), sort_keys=True) + "\n")
-        os.replace(tmp, final)  # atomic: an interrupted build is never used
-        say(f"lab: image ready in {time.monotonic() - start:.0f}s at {final}")
-        return final
-
-    def _customise(self, root: Path) -> None:
-        for key in (root / "etc/ssh").glob("ssh_host_*"):
-            key.unlink()  # every host gets its own host key
-        run(["chroot", str(root), "systemctl", "enable", "systemd-networkd", "ssh"])
-        run(["chroot", str(root), "systemctl", "mask", *MASKED_UNITS])
-        (root / "etc/machine-id").write_text("")  # a fresh machine id on each host's first boot
-        (root / "etc/hostname").write_text("localhost\n")
-        (root / "etc/apt/apt.conf.d/99kthw-lab").write_text('APT::Periodic::Enable "0";\n')
-
-    # keys and client files
-    def ensure_client_key(self) -> str:
-        pub = self.settings.key_file.with_suffix(".pub")
-        with self.state_lock():  # lab runs side by side in a fresh checkout must not make two key pairs
-            if not self.settings.key_file.exists() or not pub.exists():
-                private, public = new_ed25519()
-                atomic_write(self.settings.key_file, private, 0o600)
-                atomic_write(pub, public + " kthw-lab\n", 0o644)
-            return pub.read_text().strip()
-
-    def host_key(self, name: str) -> str:
-        d = self.host_dir(name) / "hostkeys"
-        with self.state_lock():
-            if not (d / "ssh_host_ed25519_key.pub").exists():
-                private, public = new_ed25519()
-                atomic_write(d / "ssh_host_ed25519_key", private, 0o600)
-                atomic_write(d / "ssh_host_ed25519_key.pub", f"{public} root@{name}\n", 0o644)
-            return (d / "ssh_host_ed25519_key.pub").read_text().strip()
-
-    def write_client_files(self) -> None:
-        """ssh_config, known_hosts and machines.txt for every lab host, running or not (like VMs powered off)."""
-        with self.state_lock():
-            hosts = self.addresses()
-            atomic_write(self.settings.ssh_config, render_ssh_config(hosts, self.settings), 0o644)
-            atomic_write(self.settings.known_hosts, render_known_hosts({n: (a, self.host_key(n)) for n, a in hosts.items()}), 0o644)
-            atomic_write(self.settings.machines, render_machines(hosts), 0o644)
-
     # state of a host
     def pid(self, name: str) -> int | None:
         try:
@@ -431,34 +131,6 @@ class Lab:
     def drop_bridge(self) -> None:
         if run(["ip", "link", "show", self.settings.bridge], check=False).returncode == 0:
             run(["ip", "link", "delete", self.settings.bridge])
-
-    # the host's layer
-    def _prepare(self, name: str, image: Path, client_pub: str) -> None:
-        d = self.host_dir(name)
-        for sub in ("upper", "work", "root"):
-            (d / sub).mkdir(parents=True, exist_ok=True)
-        if not self.is_mounted(name):
-            run(["mount", "-t", "overlay", f"kthw-lab-{name}", "-o",
-                 f"lowerdir={image},upperdir={d / 'upper'},workdir={d / 'work'}", str(d / "root")])
-        root = d / "root"
-        addresses = self.addresses()
-        atomic_write(root / "etc/hostname", name + "\n", 0o644)
-        atomic_write(root / "etc/hosts", render_hosts_file(name, addresses), 0o644)
-        atomic_write(root / "etc/systemd/network/80-container-host0.network",
-                     render_network(addresses[name], self.settings.subnet), 0o644)
-        keys = d / "hostkeys"
-        self.host_key(name)
-        shutil.copy2(keys / "ssh_host_ed25519_key", root / "etc/ssh/ssh_host_ed25519_key")
-        shutil.copy2(keys / "ssh_host_ed25519_key.pub", root / "etc/ssh/ssh_host_ed25519_key.pub")
-        os.chmod(root / "etc/ssh/ssh_host_ed25519_key", 0o600)
-        atomic_write(root / "etc/ssh/sshd_config.d/kthw-lab.conf",
-                     "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nUseDNS no\n", 0o644)
-        ssh_dir = root / "root/.ssh"
-        ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        auth = ssh_dir / "authorized_keys"
-        have = auth.read_text().splitlines() if auth.exists() else []
-        if client_pub not in have:
-            atomic_write(auth, "\n".join(have + [client_pub]) + "\n", 0o600)
 
     def _start(self, name: str) -> None:
         d = self.host_dir(name)
@@ -755,15 +427,6 @@ class Lab:
         return "\n".join(lines)
 
 
-def run(cmd: list[str], check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{' '.join(cmd)}: no answer within {timeout:.0f}s") from None
-    if check and proc.returncode != 0:
-        raise LabError(f"{' '.join(cmd)} failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[:300]}")
-    return proc
-
 
 def cgroup_dirs(name: str) -> list[Path]:
     """The cgroups a host's container runs in, one per mounted hierarchy that systemd uses."""
@@ -837,52 +500,3 @@ def child_pids(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(p) for p in text.split()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m provision.lab", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("up", help="boot lab hosts (default: server)")
-    p.add_argument("hosts", nargs="*", default=["server"])
-    p = sub.add_parser("down", help="shut lab hosts down (default: all)")
-    p.add_argument("hosts", nargs="*")
-    p.add_argument("--purge", action="store_true", help="also delete the hosts' files and keys")
-    p = sub.add_parser("reset", help="back to a freshly installed host")
-    p.add_argument("hosts", nargs="*", default=["server"])
-    p = sub.add_parser("reboot", help="reboot a host; its files survive")
-    p.add_argument("host")
-    p = sub.add_parser("allocate", help="give hosts their addresses without booting them")
-    p.add_argument("hosts", nargs="+")
-    sub.add_parser("status", help="what the lab has")
-    sub.add_parser("image", help="build the base image if needed")
-    args = parser.parse_args(argv)
-    lab = Lab()
-    try:
-        if args.command == "up":
-            lab.up(args.hosts)
-        elif args.command == "down":
-            lab.down(args.hosts, purge=args.purge)
-        elif args.command == "reset":
-            lab.reset(args.hosts)
-        elif args.command == "reboot":
-            lab.reboot(args.host)
-        elif args.command == "allocate":
-            for name, addr in sorted(lab.allocate(args.hosts).items()):
-                if name in args.hosts:
-                    say(f"lab: {name} has the address {addr}")
-        elif args.command == "image":
-            lab.preflight(need_build=True)
-            say(f"lab: image {lab.ensure_image()}")
-        else:
-            print(lab.status())
-    except LabError as exc:
-        print(f"lab: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -201,11 +201,10 @@ def outcome_from_report(report) -> Outcome:
         Step(s["keyword"], s["name"], FAILED if s["failed"] else PASSED, float(s.get("duration") or 0))
         for s in scenario.get("steps", [])
     ]
-    status = report.outcome if report.outcome in (PASSED, FAILED, SKIPPED) else FAILED
+    status = record.get("status") or (report.outcome if report.outcome in (PASSED, FAILED, SKIPPED) else FAILED)
     message = ""
     deviations, warnings = record.get("deviations") or [], record.get("warnings") or []
     if report.passed and deviations:
-        status = DEVIATION
         message = "; ".join(f"known deviation {cid}: {reason} (found {found})" for cid, reason, found in deviations)
     elif report.passed and warnings:
         message = "; ".join(f"warning {cid}: {text}" for cid, text in warnings)

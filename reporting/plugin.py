@@ -121,6 +121,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if failed_id:
         item.user_properties.append(("failed_check", failed_id))
     record["failed_check"] = failed_id
+    record["status"] = ("deviation" if found_deviations else report.outcome) if report.outcome in (
+        "passed", "failed", "skipped") else "failed"
     tag = f"[{failed_id}] " if failed_id else ""
     if isinstance(exc, PreconditionFailure):
         record["precondition"] = exc.line()

@@ -4,7 +4,8 @@ The student report, the terminal summary and the run's other outputs are written
 (reporting/): they travel with pytest's reports through pytest-xdist as two attributes, ``etcd_record`` (the
 scenario) and ``etcd_host_record`` (its host), and nothing else of the suite is read to write them.
 
-A scenario's record: ``host``, ``nodeid``, ``check_ids`` (the checks it runs, in step order), ``failed_check``,
+A scenario's record: ``host``, ``nodeid``, ``status`` (passed, failed, skipped, deviation), ``check_ids`` (the
+checks it runs, in step order), ``failed_check``,
 ``scenario`` (pytest-bdd's description: feature, title, steps), ``check`` (a failure in the one format: what,
 expected, found, evidence, fix, see), ``precondition`` (the line of a check that could not be made),
 ``deviations`` ([check id, reason, found]), ``warnings`` ([check id, text]) and ``failure`` (the headline, the
@@ -61,7 +62,7 @@ def scenario_of(item: pytest.Item) -> dict | None:
 def scenario_record(item: pytest.Item, host: str, scenario: dict | None, check_ids: list[str],
                     deviations: list, warnings: list) -> dict:
     """The record of one scenario on one host (its failure is added by :func:`failed`)."""
-    return {"host": host, "nodeid": item.nodeid, "check_ids": list(check_ids), "failed_check": "",
+    return {"host": host, "nodeid": item.nodeid, "status": "", "check_ids": list(check_ids), "failed_check": "",
             "scenario": scenario or scenario_of(item), "check": None, "precondition": "",
             "deviations": [list(d) for d in deviations], "warnings": [list(w) for w in warnings], "failure": None}
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks import binaries, certs, cis, cluster, files, membership, network, preflight, service, unit
+from checks import binaries, certs, cis, cluster, files, membership, network, preflight, process, service, unit
 from core.answers import Answers, Ask
 from core.evidence import Result
 from core.model import BASE_FLAGS, Member, TUTORIAL_URL
@@ -234,6 +234,10 @@ def _checks() -> list[Check]:
     one("service.running", "service", "etcd is active (running)", "the etcd service is active and running",
         lambda m: [_show(m), _journal(m)], lambda m, a: service.running(a, m),
         fix="systemctl start etcd, after what its journal names")
+    one("process.as-unit", "service", "the running etcd is the one the unit describes: started with the arguments it "
+        "gives etcd now", "the running etcd has the arguments the unit gives it", lambda m: [_show(m)],
+        lambda m, a: process.as_unit(a, m), process.asks,
+        fix="systemctl restart etcd (first moving its data where the unit now points)")
     family("service.{setting}", SETTINGS, "service", "the service has the configured {v}",
            "the etcd service has {setting}={value}",
            lambda m, s: [{"RestartSec": (unit.bus_command(m, "RestartUSec"), None),

@@ -11,6 +11,9 @@ Feature: The etcd server is started
   Scenario: etcd is active (running)
     Then the etcd service is active and running
 
+  Scenario: The running etcd was started from the unit as it is now
+    Then the running etcd has the arguments the unit gives it
+
   Scenario Outline: The service has the tutorial's <setting>
     Then the etcd service has <setting>=<value>
 

@@ -37,8 +37,20 @@ class Results(dict):
 
     def fix_lines(self, host: str = "server") -> list[str]:
         """The remediation lines of one host's failures."""
-        return [ln.strip() for n, text in self.failure_text.items() if f"://{host}" in n
-                for ln in text.splitlines() if ln.strip().startswith("fix:") or "(fix: " in ln]
+        out = []
+        for n, text in self.failure_text.items():
+            if f"://{host}" not in n:
+                continue
+            in_fix = False  # a fix of several lines: "fix:      first" then lines indented under it
+            for ln in text.splitlines():
+                if ln.strip().startswith("fix:") or "(fix: " in ln:
+                    out.append(ln.strip())
+                    in_fix = ln.startswith("fix:")
+                elif in_fix and ln.startswith(" " * 10):
+                    out.append(ln.strip())
+                else:
+                    in_fix = False
+        return out
 
     def checks_with(self, status: str, host: str = "server") -> set[str]:
         return {cid for n, s in self.items() if s == status and f"://{host}" in n for cid in self.checks.get(n, [])}

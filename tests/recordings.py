@@ -20,6 +20,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.test_stricter_lab import AS_ETCD_USER
+
 ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "tests" / "data" / "recordings"
 SSH_CONFIG = str(ROOT / ".lab" / "ssh_config")
@@ -43,14 +45,7 @@ HEALTHY = {
 
 # stricter setups than the tutorial's, made by hand on a bootstrapped host: correct, so they must pass
 STRICTER = {
-    "stricter-etcd-user": ("etcd runs as its own user, its data directory etcd:etcd 0700 (CIS 1.1.12)", """set -e
-id etcd >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin etcd
-systemctl stop etcd
-chown -R etcd:etcd /var/lib/etcd && chmod 700 /var/lib/etcd
-sed -i 's|^\\[Service\\]$|[Service]\\nUser=etcd\\nGroup=etcd|' /etc/systemd/system/etcd.service
-systemctl daemon-reload
-systemctl start etcd
-"""),
+    "stricter-etcd-user": ("etcd runs as its own user, its data directory etcd:etcd 0700 (CIS 1.1.12)", AS_ETCD_USER),
     "stricter-restart-always": ("Restart=always, which restarts etcd in every case on-failure does", """set -e
 sed -i 's/^Restart=.*$/Restart=always/' /etc/systemd/system/etcd.service
 systemctl daemon-reload

@@ -36,6 +36,8 @@ HEALTHY = {
     "production-3.4": (("--profile=production",), ("etcd-0", "etcd-1", "etcd-2"), None, "production", "3.4.23"),
     "kthw-2020-3.4": (("--edition=kthw-2020",), ("controller-0", "controller-1", "controller-2"), "kthw-2020", None,
                       "3.4.23"),
+    "kthw-2020-3.5": (("--edition=kthw-2020", "--etcd-source=debian-trixie"), ("controller-0", "controller-1",
+                      "controller-2"), "kthw-2020", None, "3.5.16"),
     "kthw-current-3.5": (("--edition=kthw-current", "--etcd-source=debian-trixie"), ("server",), "kthw-current", None,
                          "3.5.16"),
     "production-3.5": (("--profile=production", "--etcd-source=debian-trixie"), ("etcd-0", "etcd-1", "etcd-2"), None,

@@ -56,11 +56,5 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
         shown += ": permission denied"
         fix = f"chmod {member.modes.binary:o} {path}"
     return Result(
-        what=f"{path} reports {'version ' + expected if expected else 'its version'}",
-        ok=ok,
-        expected=want,
-        found=shown,
-        evidence=evidence,
-        fix=fix,
-        see=TUTORIAL_URL + "#install-the-etcd-binaries",
-    )
+        what=f"{path} reports {'version ' + expected if expected else 'its version'}", ok=ok, expected=want,
+        found=shown, evidence=evidence, fix=fix, see=TUTORIAL_URL + "#install-the-etcd-binaries")

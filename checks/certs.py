@@ -105,14 +105,8 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
     what = f"{path} is a PEM {'private key' if is_key else 'X.509 certificate'}"
     if data is None:
         return Result(
-            what=what,
-            ok=False,
-            expected="a readable file",
-            found="cannot read it",
-            evidence=[ev],
-            fix=f"cp {name} {member.config_dir}/",
-            see=SEE,
-        )
+            what=what, ok=False, expected="a readable file", found="cannot read it", evidence=[ev],
+            fix=f"cp {name} {member.config_dir}/", see=SEE)
     try:
         if is_key:
             found = key_kind(load_key(data)) + " key"
@@ -123,14 +117,8 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
         found, ok = f"does not parse: {exc}", False
     ev.note = found
     return Result(
-        what=what,
-        ok=ok,
-        expected="it parses",
-        found=found,
-        evidence=[ev],
-        fix=f"copy a valid {name} from step 4's output: cp {name} {member.config_dir}/",
-        see=SEE,
-    )
+        what=what, ok=ok, expected="it parses", found=found, evidence=[ev],
+        fix=f"copy a valid {name} from step 4's output: cp {name} {member.config_dir}/", see=SEE)
 
 
 def key_pair(remote: Remote, member: Member) -> Result:
@@ -143,24 +131,12 @@ def key_pair(remote: Remote, member: Member) -> Result:
         cert, key = load_certificate(cert_data or b""), load_key(key_data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what,
-            ok=False,
-            expected="both parse",
-            found=f"cannot load them: {exc}",
-            evidence=[ev1, ev2],
-            fix=fix,
-            see=SEE,
-        )
+            what=what, ok=False, expected="both parse", found=f"cannot load them: {exc}", evidence=[ev1, ev2],
+            fix=fix, see=SEE)
     ok = key_matches(cert, key)
     return Result(
-        what=what,
-        ok=ok,
-        expected="the certificate's public key is the key's",
-        found="they match" if ok else "different keys",
-        evidence=[ev1, ev2],
-        fix=fix,
-        see=SEE,
-    )
+        what=what, ok=ok, expected="the certificate's public key is the key's",
+        found="they match" if ok else "different keys", evidence=[ev1, ev2], fix=fix, see=SEE)
 
 
 def chain(remote: Remote, member: Member) -> Result:
@@ -173,25 +149,13 @@ def chain(remote: Remote, member: Member) -> Result:
         cert, ca = load_certificate(cert_data or b""), load_certificate(ca_data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what,
-            ok=False,
-            expected="both parse",
-            found=f"cannot load them: {exc}",
-            evidence=[ev1, ev2],
-            fix=fix,
-            see=SEE,
-        )
+            what=what, ok=False, expected="both parse", found=f"cannot load them: {exc}", evidence=[ev1, ev2],
+            fix=fix, see=SEE)
     why = issued_by(cert, ca)
     ev1.note, ev2.note = summary(cert), summary(ca)
     return Result(
-        what=what,
-        ok=not why,
-        expected=f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
-        found=why or "signed by the CA",
-        evidence=[ev1, ev2],
-        fix=fix,
-        see=SEE,
-    )
+        what=what, ok=not why, expected=f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
+        found=why or "signed by the CA", evidence=[ev1, ev2], fix=fix, see=SEE)
 
 
 def valid_now(remote: Remote, member: Member, name: str) -> Result:
@@ -205,26 +169,13 @@ def valid_now(remote: Remote, member: Member, name: str) -> Result:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what,
-            ok=False,
-            expected="a certificate valid now",
-            found=f"cannot load it: {exc}",
-            evidence=[ev],
-            fix=fix,
-            see=SEE,
-        )
+            what=what, ok=False, expected="a certificate valid now", found=f"cannot load it: {exc}", evidence=[ev],
+            fix=fix, see=SEE)
     ok, found, warning = validity(cert, getattr(remote, "taken", None))
     ev.note = summary(cert)
     return Result(
-        what=what,
-        ok=ok,
-        expected="valid now (notBefore <= now <= notAfter)",
-        found=found,
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-        warning=warning,
-    )
+        what=what, ok=ok, expected="valid now (notBefore <= now <= notAfter)", found=found, evidence=[ev], fix=fix,
+        see=SEE, warning=warning)
 
 
 def names_addresses(remote: Remote, member: Member) -> Result:
@@ -241,14 +192,8 @@ def names_addresses(remote: Remote, member: Member) -> Result:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what,
-            ok=False,
-            expected=", ".join(hosts),
-            found=f"cannot load it: {exc}",
-            evidence=[ev],
-            fix=fix,
-            see=SEE,
-        )
+            what=what, ok=False, expected=", ".join(hosts), found=f"cannot load it: {exc}", evidence=[ev], fix=fix,
+            see=SEE)
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
@@ -257,11 +202,5 @@ def names_addresses(remote: Remote, member: Member) -> Result:
     missing = [h for h in hosts if h not in names]
     ev.note = f"SANs: {', '.join(sorted(names)) or 'none'}"
     return Result(
-        what=what,
-        ok=not missing,
-        expected=", ".join(hosts),
-        found=f"missing {', '.join(missing)}" if missing else "all named",
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        what=what, ok=not missing, expected=", ".join(hosts),
+        found=f"missing {', '.join(missing)}" if missing else "all named", evidence=[ev], fix=fix, see=SEE)

@@ -83,26 +83,13 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
         else:
             fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
         return Result(
-            what=f"CIS {cis_id}: {expected}",
-            ok=ok,
-            expected=expected,
-            found=found,
-            evidence=[ev],
-            fix=fix,
-            see=SEE,
-        )
+            what=f"CIS {cis_id}: {expected}", ok=ok, expected=expected, found=found, evidence=[ev], fix=fix, see=SEE)
     if cis_id in DATA_DIR_RULES:
         sev, st = stat(remote, member.data_dir)
         expected, holds, shown, fix = DATA_DIR_RULES[cis_id]
         return Result(
-            what=f"CIS {cis_id}: {member.data_dir} is {expected}",
-            ok=st is not None and holds(st),
-            expected=expected,
-            found=shown(st) if st else "missing",
-            evidence=[sev],
-            fix=fix(member.data_dir),
-            see=SEE,
-        )
+            what=f"CIS {cis_id}: {member.data_dir} is {expected}", ok=st is not None and holds(st), expected=expected,
+            found=shown(st) if st else "missing", evidence=[sev], fix=fix(member.data_dir), see=SEE)
     raise ValueError(f"no CIS check {cis_id!r}")
 
 
@@ -122,11 +109,6 @@ def version_advice(version: str) -> Result:
     """etcd's own advice on releases (not a CIS item): no data-corruption bug, the production minimum."""
     why = bad_version(version)
     return Result(
-        what="etcd's version has no known data-corruption bug and meets etcd's production minimum",
-        ok=not why,
-        expected="3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)",
-        found=f"{version or 'unknown'}: {why or 'fine'}",
-        evidence=[],
-        fix="install a supported etcd release (3.4.22+, 3.5.6+)",
-        see=ADVICE,
-    )
+        what="etcd's version has no known data-corruption bug and meets etcd's production minimum", ok=not why,
+        expected="3.4.22+ or 3.5.6+ (not 3.5.0-3.5.2)", found=f"{version or 'unknown'}: {why or 'fine'}", evidence=[],
+        fix="install a supported etcd release (3.4.22+, 3.5.6+)", see=ADVICE)

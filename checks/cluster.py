@@ -32,14 +32,9 @@ def all_started(remote: Remote, member: Member) -> Result:
     found = (f"started: {', '.join(started) or 'none'}" + (f"; learners: {', '.join(learners)}" if learners else "")
              + (f"; never published client URLs (never joined): {', '.join(silent)}" if silent else ""))
     return Result(
-        what=f"every member ({', '.join(want)}) is started and votes",
-        ok=ok,
-        expected=f"started: {', '.join(want)}",
-        found=found,
-        evidence=[ev],
-        fix=f"systemctl start {member.service}   # on every member, at about the same time",
-        see=SEE,
-    )
+        what=f"every member ({', '.join(want)}) is started and votes", ok=ok, expected=f"started: {', '.join(want)}",
+        found=found, evidence=[ev],
+        fix=f"systemctl start {member.service}   # on every member, at about the same time", see=SEE)
 
 
 def one_leader(remote: Remote, member: Member) -> Result:
@@ -56,14 +51,9 @@ def one_leader(remote: Remote, member: Member) -> Result:
     found = (f"{len(statuses)} endpoints; leaders seen: {', '.join(sorted(leaders)) or 'none'}; "
              f"cluster IDs: {', '.join(sorted(clusters)) or 'none'}; leading: {', '.join(leading) or 'none'}")
     return Result(
-        what="the members agree on one leader and one cluster ID",
-        ok=ok,
-        expected=f"{size} endpoints, one leader, one cluster ID",
-        found=found,
-        evidence=[ev],
-        fix=f"journalctl -u {member.service} -n 50 --no-pager   # on every member",
-        see=SEE,
-    )
+        what="the members agree on one leader and one cluster ID", ok=ok,
+        expected=f"{size} endpoints, one leader, one cluster ID", found=found, evidence=[ev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager   # on every member", see=SEE)
 
 
 def cluster_healthy(remote: Remote, member: Member) -> Result:
@@ -77,14 +67,8 @@ def cluster_healthy(remote: Remote, member: Member) -> Result:
 
         fix = with_cause(remote, member, fix)
     return Result(
-        what="every member is healthy",
-        ok=ok,
-        expected=f"{member.cluster_size} healthy endpoints",
-        found=found,
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        what="every member is healthy", ok=ok, expected=f"{member.cluster_size} healthy endpoints", found=found,
+        evidence=[ev], fix=fix, see=SEE)
 
 
 def plain_http_command(member: Member) -> str:
@@ -103,14 +87,10 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
     ev = remote.look(plain_http_command(member))
     answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
     return Result(
-        what=f"etcd does not answer plain HTTP on {url}",
-        ok=member.tls and not answered,
-        expected="no answer over plain HTTP",
-        found="etcd answered over plain HTTP" if answered else "refused",
-        evidence=[ev],
-        fix=f"serve clients over https only: --listen-client-urls {member.listen_client_urls}",
-        see=SEE,
-    )
+        what=f"etcd does not answer plain HTTP on {url}", ok=member.tls and not answered,
+        expected="no answer over plain HTTP", found="etcd answered over plain HTTP" if answered else "refused",
+        evidence=[ev], fix=f"serve clients over https only: --listen-client-urls {member.listen_client_urls}",
+        see=SEE)
 
 
 def no_cert_refused(remote: Remote, member: Member) -> Result:
@@ -127,11 +107,6 @@ def no_cert_refused(remote: Remote, member: Member) -> Result:
         fix = (f"systemctl status {member.service} --no-pager   # etcd does not answer even with etcdctl's "
                "certificate: whether it refuses clients without one cannot be told until it does")
     return Result(
-        what="a client without a certificate is refused",
-        ok=ok,
-        expected="with a certificate: answered; without: refused",
-        found=found,
-        evidence=[with_cert, without],
-        fix=fix,
-        see=SEE,
-    )
+        what="a client without a certificate is refused", ok=ok,
+        expected="with a certificate: answered; without: refused", found=found, evidence=[with_cert, without],
+        fix=fix, see=SEE)

@@ -209,15 +209,8 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
         elif cause == "owner" or usable:
             fix = f"chown {e.owner_fix} {e.path}"
     return Result(
-        what=e.what,
-        ok=not problem,
-        expected=e.expected(),
-        found=found,
-        evidence=[ev],
-        fix=fix,
-        see=e.see,
-        cause=cause,
-    )
+        what=e.what, ok=not problem, expected=e.expected(), found=found, evidence=[ev], fix=fix, see=e.see,
+        cause=cause)
 
 
 def binary(remote: Remote, member: Member, name: str) -> Result:
@@ -313,11 +306,5 @@ def data_in_use(remote: Remote, member: Member) -> Result:
     if not ok and running:
         fix = rescue_fix(member)
     return Result(
-        what=f"etcd keeps its database in {member.data_dir}",
-        ok=ok,
-        expected=f"{path}: a regular file",
-        found=found,
-        evidence=evidence,
-        fix=fix,
-        see=SEE_CONFIGURE,
-    )
+        what=f"etcd keeps its database in {member.data_dir}", ok=ok, expected=f"{path}: a regular file", found=found,
+        evidence=evidence, fix=fix, see=SEE_CONFIGURE)

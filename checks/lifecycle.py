@@ -50,14 +50,9 @@ def note(remote: Remote, member: Member) -> Noted:
     ev, mid = member_id(remote, member)
     if put.stdout.strip() != "OK" or not mid:
         raise CheckFailure(Result(
-            what="a key written and the member's ID noted",
-            ok=False,
-            expected="put: OK and an ID",
-            found=f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}",
-            evidence=[put, ev],
-            fix=f"journalctl -u {member.service} -n 50 --no-pager",
-            see=SEE,
-        ))
+            what="a key written and the member's ID noted", ok=False, expected="put: OK and an ID",
+            found=f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}", evidence=[put, ev],
+            fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE))
     return Noted(key, value, mid, [put, ev])
 
 
@@ -135,14 +130,9 @@ def stop(remote: Remote, member: Member) -> Result:
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "inactive" and now.get("Result") == "success"
     return Result(
-        what="etcd stops cleanly",
-        ok=ok,
-        expected="ActiveState=inactive Result=success",
-        found=f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}",
-        evidence=[ev, sev],
-        fix=f"journalctl -u {member.service} -n 50 --no-pager",
-        see=SEE,
-    )
+        what="etcd stops cleanly", ok=ok, expected="ActiveState=inactive Result=success",
+        found=f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}", evidence=[ev, sev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def start(remote: Remote, member: Member) -> Result:
@@ -150,14 +140,8 @@ def start(remote: Remote, member: Member) -> Result:
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "active"
     return Result(
-        what="etcd starts",
-        ok=ok,
-        expected="ActiveState=active",
-        found=f"ActiveState={now.get('ActiveState')}",
-        evidence=[ev, sev],
-        fix=f"journalctl -u {member.service} -n 50 --no-pager",
-        see=SEE,
-    )
+        what="etcd starts", ok=ok, expected="ActiveState=active", found=f"ActiveState={now.get('ActiveState')}",
+        evidence=[ev, sev], fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def data_consistent(remote: Remote, member: Member) -> Result:
@@ -172,14 +156,11 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     segments = [w for w in wal.stdout.split() if w.endswith(".wal")]
     ok = bool(segments) and bool(info.get("revision")) and info.get("totalKey", 0) > 0
     return Result(
-        what=f"the stopped member's data in {d} is consistent",
-        ok=ok,
+        what=f"the stopped member's data in {d} is consistent", ok=ok,
         expected="WAL segments, and a snapshot database with keys and a revision",
         found=f"{len(segments)} WAL segment(s); db: revision {info.get('revision', '?')}, {info.get('totalKey', '?')} keys",
-        evidence=[wal, db],
-        fix=f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged",
-        see=SEE,
-    )
+        evidence=[wal, db], fix=f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged",
+        see=SEE)
 
 
 def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
@@ -195,27 +176,17 @@ def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
         # still starting by systemd's word (a busy host): wait up to systemd's own default start timeout (90 s)
         wait_for(probe, 60)
     return Result(
-        what="the member keeps its ID",
-        ok=seen["id"] == noted.member_id,
-        expected=noted.member_id,
-        found=seen["id"] or "no answer",
-        evidence=seen["evidence"],
-        fix=f"the data directory {member.data_dir} must persist: do not remove it",
-        see=SEE,
-    )
+        what="the member keeps its ID", ok=seen["id"] == noted.member_id, expected=noted.member_id,
+        found=seen["id"] or "no answer", evidence=seen["evidence"],
+        fix=f"the data directory {member.data_dir} must persist: do not remove it", see=SEE)
 
 
 def reads_back(remote: Remote, member: Member, noted: Noted) -> Result:
     ev = etcdctl(remote, member, f"get {noted.key} --print-value-only", writes=True)
     return Result(
-        what="the key written before reads back",
-        ok=ev.ok and ev.stdout.strip() == noted.value,
-        expected=noted.value,
-        found=ev.stdout.strip() or f"nothing (exit {ev.rc})",
-        evidence=[ev],
-        fix=f"the data directory {member.data_dir} must persist across restarts",
-        see=SEE,
-    )
+        what="the key written before reads back", ok=ev.ok and ev.stdout.strip() == noted.value, expected=noted.value,
+        found=ev.stdout.strip() or f"nothing (exit {ev.rc})", evidence=[ev],
+        fix=f"the data directory {member.data_dir} must persist across restarts", see=SEE)
 
 
 def boot_id(remote: Remote) -> str:
@@ -245,11 +216,5 @@ def back_after_boot(remote: Remote, member: Member, rebooted: dict, timeout: flo
     done, _, waited = wait_for(probe, timeout, interval=0.5)
     found = f"active (running) {waited:.1f}s after the reboot" if done else seen["found"]
     return Result(
-        what="etcd runs again after a reboot",
-        ok=done,
-        expected=f"active (running) within {timeout:.0f}s",
-        found=found,
-        evidence=seen["evidence"],
-        fix=f"systemctl enable {member.service}",
-        see=SEE,
-    )
+        what="etcd runs again after a reboot", ok=done, expected=f"active (running) within {timeout:.0f}s",
+        found=found, evidence=seen["evidence"], fix=f"systemctl enable {member.service}", see=SEE)

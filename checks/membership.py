@@ -51,14 +51,10 @@ def serving(remote: Remote, member: Member) -> None:
     nobody = nobody_serves(member, ss)
     if nobody:
         raise PreconditionFailure(Result(
-            what="etcdctl",
-            ok=False,
-            expected=f"something listens on {nobody}",
-            found=f"nothing listens on {nobody}: etcd is not serving clients",
-            evidence=[ss],
+            what="etcdctl", ok=False, expected=f"something listens on {nobody}",
+            found=f"nothing listens on {nobody}: etcd is not serving clients", evidence=[ss],
             fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager",
-            see=SEE,
-        ))
+            see=SEE))
 
 
 def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TIMEOUT, writes: bool = False,
@@ -69,27 +65,18 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TI
     ev = (remote.run if writes else remote.look)(etcdctl_command(member, args, endpoints=endpoints), timeout=timeout)
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
-            what=f"etcdctl {args.split(' -')[0]}".strip(),
-            ok=False,
-            expected=f"{member.etcdctl_path} runs",
-            found=f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}",
-            evidence=[ev],
+            what=f"etcdctl {args.split(' -')[0]}".strip(), ok=False, expected=f"{member.etcdctl_path} runs",
+            found=f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}", evidence=[ev],
             fix=f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}",
-            see=TUTORIAL_URL + "#install-the-etcd-binaries",
-        ))
+            see=TUTORIAL_URL + "#install-the-etcd-binaries"))
     return ev
 
 
 def unreachable(member: Member, ev: Evidence, what: str) -> Result:
     return Result(
-        what=what,
-        ok=False,
-        expected=f"etcdctl gets an answer from {member.endpoint}",
-        found=f"etcdctl failed (exit {ev.rc})",
-        evidence=[ev],
-        fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager",
-        see=SEE,
-    )
+        what=what, ok=False, expected=f"etcdctl gets an answer from {member.endpoint}",
+        found=f"etcdctl failed (exit {ev.rc})", evidence=[ev],
+        fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def list_members(remote: Remote, member: Member, fmt: str) -> tuple[Evidence, list[MemberInfo] | None, str]:
@@ -119,14 +106,10 @@ def exactly_configured(ev: Evidence, members: list[MemberInfo] | None, why: str,
         return r
     names = sorted(m.name or "(unstarted)" for m in members)
     return Result(
-        what=what,
-        ok=names == want,
-        expected=", ".join(want),
-        found=f"{len(members)}: {', '.join(names)}",
+        what=what, ok=names == want, expected=", ".join(want), found=f"{len(members)}: {', '.join(names)}",
         evidence=[ev],
         fix=moved_data_fix(member) if len(want) == 1 else f"etcdctl member remove <ID> for members not in {want}",
-        see=SEE,
-    )
+        see=SEE)
 
 
 def _only(members: list[MemberInfo], member: Member) -> MemberInfo | None:
@@ -174,14 +157,9 @@ def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member
         return r
     m = _only(members, member)
     return Result(
-        what=what,
-        ok=m is not None and not m.is_learner,
-        expected="is learner: false",
-        found=f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members",
-        evidence=[ev],
-        fix=f"etcdctl member promote {m.id if m else '<ID>'}",
-        see=SEE,
-    )
+        what=what, ok=m is not None and not m.is_learner, expected="is learner: false",
+        found=f"is learner: {str(m.is_learner).lower()}" if m else f"{len(members)} members", evidence=[ev],
+        fix=f"etcdctl member promote {m.id if m else '<ID>'}", see=SEE)
 
 
 def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
@@ -191,14 +169,8 @@ def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member:
     m = _only(members, member)
     want = member.member_id()
     return Result(
-        what=what,
-        ok=m is not None and m.id == want,
-        expected=want,
-        found=m.id if m else f"{len(members)} members",
-        evidence=[ev],
-        fix=moved_data_fix(member),
-        see=SEE,
-    )
+        what=what, ok=m is not None and m.id == want, expected=want, found=m.id if m else f"{len(members)} members",
+        evidence=[ev], fix=moved_data_fix(member), see=SEE)
 
 
 # ----- endpoint status and health ------------------------------------------------------------
@@ -224,43 +196,21 @@ def leader(remote: Remote, member: Member) -> Result:
         what = "the member follows or is the cluster's leader"
         if st is None:
             return Result(
-                what=what,
-                ok=False,
-                expected="a leader ID",
-                found=why,
-                evidence=evidence,
-                fix=f"systemctl status {member.service}",
-                see=SEE,
-            )
+                what=what, ok=False, expected="a leader ID", found=why, evidence=evidence,
+                fix=f"systemctl status {member.service}", see=SEE)
         return Result(
-            what=what,
-            ok=bool(st.leader),
-            expected="a leader ID",
-            found=st.leader or "no leader",
-            evidence=evidence,
+            what=what, ok=bool(st.leader), expected="a leader ID", found=st.leader or "no leader", evidence=evidence,
             fix=f"systemctl status {member.service} --no-pager   # on every member: a quorum of members must run",
-            see=SEE,
-        )
+            see=SEE)
     what = "the member is the leader"
     if st is None:
         return Result(
-            what=what,
-            ok=False,
-            expected="IS LEADER true",
-            found=why,
-            evidence=evidence,
-            fix=f"systemctl status {member.service}",
-            see=SEE,
-        )
+            what=what, ok=False, expected="IS LEADER true", found=why, evidence=evidence,
+            fix=f"systemctl status {member.service}", see=SEE)
     return Result(
-        what=what,
-        ok=st.is_leader,
-        expected="IS LEADER true",
-        found=f"IS LEADER {str(st.is_leader).lower()}",
-        evidence=evidence,
-        fix=f"journalctl -u {member.service} -n 50 --no-pager   # a single member leads itself",
-        see=SEE,
-    )
+        what=what, ok=st.is_leader, expected="IS LEADER true", found=f"IS LEADER {str(st.is_leader).lower()}",
+        evidence=evidence, fix=f"journalctl -u {member.service} -n 50 --no-pager   # a single member leads itself",
+        see=SEE)
 
 
 def no_errors(remote: Remote, member: Member) -> Result:
@@ -268,23 +218,11 @@ def no_errors(remote: Remote, member: Member) -> Result:
     what = "endpoint status reports no errors"
     if st is None:
         return Result(
-            what=what,
-            ok=False,
-            expected="ERRORS empty",
-            found=why,
-            evidence=evidence,
-            fix=f"systemctl status {member.service}",
-            see=SEE,
-        )
+            what=what, ok=False, expected="ERRORS empty", found=why, evidence=evidence,
+            fix=f"systemctl status {member.service}", see=SEE)
     return Result(
-        what=what,
-        ok=not st.errors,
-        expected="ERRORS empty",
-        found="; ".join(st.errors) or "none",
-        evidence=evidence,
-        fix=f"journalctl -u {member.service} -n 50 --no-pager",
-        see=SEE,
-    )
+        what=what, ok=not st.errors, expected="ERRORS empty", found="; ".join(st.errors) or "none", evidence=evidence,
+        fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def version_matches(remote: Remote, member: Member, expected: str | None = None) -> Result:
@@ -297,14 +235,8 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
     want = expected or installed or "the installed binary's version"
     if st is None:
         return Result(
-            what=what,
-            ok=False,
-            expected=want,
-            found=why,
-            evidence=evidence,
-            fix=f"systemctl restart {member.service}",
-            see=SEE,
-        )
+            what=what, ok=False, expected=want, found=why, evidence=evidence,
+            fix=f"systemctl restart {member.service}", see=SEE)
     ok = bool(installed) and st.version == installed and (expected is None or installed == expected)
     found = f"running {st.version}, installed {installed or '(unknown)'}"
     if installed and st.version != installed:
@@ -329,14 +261,8 @@ def healthy(remote: Remote, member: Member) -> Result:
 
         fix = with_cause(remote, member, fix)
     return Result(
-        what=what,
-        ok=ok,
-        expected="healthy: committed a proposal",
-        found=found or f"no answer (exit {ev.rc})",
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        what=what, ok=ok, expected="healthy: committed a proposal", found=found or f"no answer (exit {ev.rc})",
+        evidence=[ev], fix=fix, see=SEE)
 
 
 def round_trip(remote: Remote, member: Member) -> Result:
@@ -349,14 +275,8 @@ def round_trip(remote: Remote, member: Member) -> Result:
     ok = put.ok and put.stdout.strip() == "OK" and get.ok and get.stdout.strip() == value and delete.stdout.strip() == "1"
     found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
     return Result(
-        what="a key can be written, read back and deleted",
-        ok=ok,
-        expected=f"put: OK, get: {value}, del: 1",
-        found=found,
-        evidence=[put, get, delete],
-        fix=f"journalctl -u {member.service} -n 50 --no-pager",
-        see=SEE,
-    )
+        what="a key can be written, read back and deleted", ok=ok, expected=f"put: OK, get: {value}, del: 1",
+        found=found, evidence=[put, get, delete], fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def hostname_matches(remote: Remote, member: Member) -> Result:
@@ -364,11 +284,7 @@ def hostname_matches(remote: Remote, member: Member) -> Result:
     ev = remote.look(HOSTNAME)
     found = ev.stdout.strip()
     return Result(
-        what=f"the host's hostname is {member.name}, the member's name",
-        ok=ev.ok and found == member.name,
-        expected=member.name,
-        found=found or f"no answer (exit {ev.rc})",
-        evidence=[ev],
+        what=f"the host's hostname is {member.name}, the member's name", ok=ev.ok and found == member.name,
+        expected=member.name, found=found or f"no answer (exit {ev.rc})", evidence=[ev],
         fix=f"hostnamectl set-hostname {member.name}   # and name it in /etc/hosts, as in the tutorial's step 3",
-        see=TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"),
-    )
+        see=TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"))

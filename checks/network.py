@@ -45,14 +45,8 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
         fix = (f"set --listen-{role}-urls {urls} in {member.unit_path}, then systemctl daemon-reload && "
                f"systemctl restart {member.service}")
     return Result(
-        what=f"etcd (pid {pid or '-'}) listens for {role}s on {urls}",
-        ok=bool(pid) and not missing,
-        expected=", ".join(f"{a}:{p}" for a, p in wanted),
-        found=found,
-        evidence=evidence,
-        fix=fix,
-        see=SEE,
-    )
+        what=f"etcd (pid {pid or '-'}) listens for {role}s on {urls}", ok=bool(pid) and not missing,
+        expected=", ".join(f"{a}:{p}" for a, p in wanted), found=found, evidence=evidence, fix=fix, see=SEE)
 
 
 def listens_nowhere_else(remote: Remote, member: Member) -> Result:

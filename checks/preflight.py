@@ -41,10 +41,5 @@ def judge(ev: Evidence, name: str) -> Result:
             problems.append("ss is missing")
             fixes.append("apt-get install iproute2")
     return Result(
-        what=f"pre-flight of {name}",
-        ok=not problems,
-        expected="reachable, root, systemd running, ss present",
-        found="; ".join(problems) or "ready",
-        evidence=[ev],
-        fix="; ".join(fixes),
-    )
+        what=f"pre-flight of {name}", ok=not problems, expected="reachable, root, systemd running, ss present",
+        found="; ".join(problems) or "ready", evidence=[ev], fix="; ".join(fixes))

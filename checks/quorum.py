@@ -16,14 +16,8 @@ SEE = "https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance"
 def stop(peer) -> Result:
     ev = peer.remote.run("systemctl stop -- %s", peer.member.service, timeout=60)
     return Result(
-        what=f"etcd stops on {peer.name}",
-        ok=ev.ok,
-        expected="stopped",
-        found=f"exit {ev.rc}",
-        evidence=[ev],
-        fix=f"systemctl stop {peer.member.service}",
-        see=SEE,
-    )
+        what=f"etcd stops on {peer.name}", ok=ev.ok, expected="stopped", found=f"exit {ev.rc}", evidence=[ev],
+        fix=f"systemctl stop {peer.member.service}", see=SEE)
 
 
 def start(peers) -> list:
@@ -44,14 +38,9 @@ def write(remote, member: Member, written: list) -> tuple[bool, object]:
 def write_succeeds(remote, member: Member, written: list) -> Result:
     ok, ev = write(remote, member, written)
     return Result(
-        what="a write succeeds with one member of three down",
-        ok=ok,
-        expected="put: OK",
-        found=ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}",
-        evidence=[ev],
-        fix="two of three members must run: systemctl start etcd on the others",
-        see=SEE,
-    )
+        what="a write succeeds with one member of three down", ok=ok, expected="put: OK",
+        found=ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}", evidence=[ev],
+        fix="two of three members must run: systemctl start etcd on the others", see=SEE)
 
 
 def write_fails(remote, member: Member, written: list) -> Result:
@@ -77,14 +66,8 @@ def sees_leader(remote, member: Member) -> Result:
     except (ParseError, KeyError, ValueError, IndexError):
         st = None
     return Result(
-        what="this member sees a leader",
-        ok=bool(st and st.leader),
-        expected="a leader ID",
-        found=(st.leader if st else "") or "no leader",
-        evidence=[ev],
-        fix="two of three members must run",
-        see=SEE,
-    )
+        what="this member sees a leader", ok=bool(st and st.leader), expected="a leader ID",
+        found=(st.leader if st else "") or "no leader", evidence=[ev], fix="two of three members must run", see=SEE)
 
 
 def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
@@ -101,11 +84,7 @@ def whole_again(remote, member: Member, written: list, timeout: float = 90) -> R
             lost.append(key)
         etcdctl(remote, member, f"del {key}", writes=True, endpoints=member.cluster_endpoints)
     return Result(
-        what="every member is healthy again and nothing written is lost",
-        ok=done and not lost,
+        what="every member is healthy again and nothing written is lost", ok=done and not lost,
         expected=f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
         found=(f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
-        evidence=[ev] if ev else [],
-        fix="systemctl start etcd on every member; journalctl -u etcd -n 50",
-        see=SEE,
-    )
+        evidence=[ev] if ev else [], fix="systemctl start etcd on every member; journalctl -u etcd -n 50", see=SEE)

@@ -32,14 +32,9 @@ def enabled(remote: Remote, member: Member) -> Result:
     ev, props = show(remote, member)
     state = props.get("UnitFileState", "")
     return Result(
-        what=f"{member.unit_name} is enabled (starts at boot)",
-        ok=state == "enabled",
-        expected="UnitFileState=enabled",
-        found=f"UnitFileState={state or '(none)'}",
-        evidence=[ev],
-        fix=f"systemctl enable {member.service}",
-        see=SEE,
-    )
+        what=f"{member.unit_name} is enabled (starts at boot)", ok=state == "enabled",
+        expected="UnitFileState=enabled", found=f"UnitFileState={state or '(none)'}", evidence=[ev],
+        fix=f"systemctl enable {member.service}", see=SEE)
 
 
 # What etcd or systemd print for the mistakes students meet most → what it means, and the command that repairs it
@@ -163,14 +158,10 @@ def running(remote: Remote, member: Member) -> Result:
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(
-        what=f"{member.unit_name} is active (running)",
-        ok=ok,
+        what=f"{member.unit_name} is active (running)", ok=ok,
         expected="LoadState=loaded ActiveState=active SubState=running",
         found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else ""),
-        evidence=evidence,
-        fix=fix,
-        see=SEE,
-    )
+        evidence=evidence, fix=fix, see=SEE)
 
 
 def main_pid(remote: Remote, member: Member) -> tuple[Evidence, int]:

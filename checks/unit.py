@@ -79,14 +79,7 @@ def flag(remote: Remote, member: Member, flag_name: str) -> Result:
     if name == "name" and len(values) == 1 and not ok:  # the member is named after the host: either may be wrong
         fix += f"; or, if it is the host's name that is wrong: hostnamectl set-hostname {values[0]}"
     return Result(
-        what=what,
-        ok=ok,
-        expected=f"--{name} {expected[name]}",
-        found=found,
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        what=what, ok=ok, expected=f"--{name} {expected[name]}", found=found, evidence=[ev], fix=fix, see=SEE)
 
 
 def no_unexpected_flags(remote: Remote, member: Member) -> Result:
@@ -105,14 +98,9 @@ def no_unexpected_flags(remote: Remote, member: Member) -> Result:
     ok = bool(argv) and binary_ok and not extra
     found_text = ", ".join(extra) if extra else ("no ExecStart" if not argv else "nothing else")
     return Result(
-        what=f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else",
-        ok=ok,
-        expected=f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}",
-        found=found_text,
-        evidence=[ev],
-        fix=unit_fix(member),
-        see=SEE,
-    )
+        what=f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else", ok=ok,
+        expected=f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}", found=found_text,
+        evidence=[ev], fix=unit_fix(member), see=SEE)
 
 
 def loaded(remote: Remote, member: Member) -> Result:
@@ -135,14 +123,9 @@ def loaded(remote: Remote, member: Member) -> Result:
     else:
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
     return Result(
-        what=f"systemd has loaded {member.unit_path} as it is on disk",
-        ok=not problems,
+        what=f"systemd has loaded {member.unit_path} as it is on disk", ok=not problems,
         expected=f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",
-        found="; ".join(problems) or "as expected",
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        found="; ".join(problems) or "as expected", evidence=[ev], fix=fix, see=SEE)
 
 
 def verify(remote: Remote, member: Member) -> Result:
@@ -160,14 +143,9 @@ def verify(remote: Remote, member: Member) -> Result:
     elif any("world-writable" in ln or "world-inaccessible" in ln for ln in own):
         fix = f"chmod {member.modes.unit:o} {member.unit_path} && systemctl daemon-reload"
     return Result(
-        what=f"systemd-analyze verify accepts {member.unit_path}",
-        ok=ok,
+        what=f"systemd-analyze verify accepts {member.unit_path}", ok=ok,
         expected="no error or warning about the unit",
-        found="; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"),
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        found="; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), evidence=[ev], fix=fix, see=SEE)
 
 
 # The service's settings as data: the setting in the unit → (where systemd's value is read, the property, the
@@ -254,11 +232,5 @@ def setting(remote: Remote, member: Member, label: str) -> Result:
     fix = (f"set {label}={model_value} in {where} of {member.unit_path}, then systemctl daemon-reload && "
            f"systemctl {reload} {member.service}")
     return Result(
-        what=f"the unit sets {label}={model_value}",
-        ok=ok,
-        expected=f"{prop}={want_text}",
-        found=f"{prop}={found_text}",
-        evidence=[ev],
-        fix=fix,
-        see=SEE,
-    )
+        what=f"the unit sets {label}={model_value}", ok=ok, expected=f"{prop}={want_text}",
+        found=f"{prop}={found_text}", evidence=[ev], fix=fix, see=SEE)

@@ -186,13 +186,8 @@ class Remote:
         client = getattr(backend, "client", None)
         if client is None or not hasattr(client, "open_sftp"):
             raise PreconditionFailure(Result(
-                what="SFTP",
-                ok=False,
-                expected="an SSH (paramiko) connection",
-                found="another backend",
-                evidence=[],
-                fix="use --hosts with SSH (paramiko), the default",
-            ))
+                what="SFTP", ok=False, expected="an SSH (paramiko) connection", found="another backend", evidence=[],
+                fix="use --hosts with SSH (paramiko), the default"))
         transport = client.get_transport()
         if transport is None or not transport.is_active():
             backend.__dict__.pop("client", None)  # testinfra caches the client: drop it to reconnect

@@ -20,13 +20,9 @@ def carried_out_again(target):
 def all_ok(target, second_run):
     not_ok = [a for a in second_run["actions"] if a.status != OK]
     require(Result(
-        what="a second bootstrap changes nothing",
-        ok=not not_ok,
-        expected="every action ok",
-        found=report(second_run["actions"]) if not_ok else "every action ok",
-        evidence=[],
-        fix="the bootstrap must compare before it acts: see provision/bootstrap.py",
-    ))
+        what="a second bootstrap changes nothing", ok=not not_ok, expected="every action ok",
+        found=report(second_run["actions"]) if not_ok else "every action ok", evidence=[],
+        fix="the bootstrap must compare before it acts: see provision/bootstrap.py"))
 
 
 @declared("bootstrap.no-restart")
@@ -34,11 +30,6 @@ def not_restarted(target, second_run):
     ev, pid_after = main_pid(target.remote, target.member)
     before = second_run["pid_before"]
     require(Result(
-        what="a second bootstrap does not restart etcd",
-        ok=bool(before) and pid_after == before,
-        expected=f"MainPID {before}",
-        found=f"MainPID {pid_after}",
-        evidence=[ev],
-        fix="restart only when the binary or the unit changed",
-        see="",
-    ))
+        what="a second bootstrap does not restart etcd", ok=bool(before) and pid_after == before,
+        expected=f"MainPID {before}", found=f"MainPID {pid_after}", evidence=[ev],
+        fix="restart only when the binary or the unit changed", see=""))

@@ -106,13 +106,7 @@ def preflight_or_fail(remote: Remote, name: str) -> Result:
 
 def _failure(what: str, found: str, fix: str) -> PreconditionFailure:
     return PreconditionFailure(Result(
-        what=what,
-        ok=False,
-        expected="the host is ready for the checks",
-        found=found,
-        evidence=[],
-        fix=fix,
-    ))
+        what=what, ok=False, expected="the host is ready for the checks", found=found, evidence=[], fix=fix))
 
 
 class Targets:

@@ -8,8 +8,7 @@ from core.evidence import CheckFailure, Evidence, PreconditionFailure, Result, q
 def failing():
     return Result(
         what="the data directory /var/lib/etcd", ok=False, expected="directory, mode 0700", found="mode 0755",
-        evidence=[Evidence("stat -c '%a' -- /var/lib/etcd", 0, "755\n")], fix="chmod 700 /var/lib/etcd",
-    )
+        evidence=[Evidence("stat -c '%a' -- /var/lib/etcd", 0, "755\n")], fix="chmod 700 /var/lib/etcd")
 
 
 def test_failure_reads_what_expected_found_evidence_fix():

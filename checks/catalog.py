@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks import binaries, certs, cis, cluster, files, membership, network, preflight, process, service, unit
+from checks import binaries, certs, cis, cluster, config, files, membership, network, preflight, process, service, unit
 from core.answers import Answers, Ask
 from core.evidence import Result
 from core.model import BASE_FLAGS, Member, TUTORIAL_URL
@@ -196,14 +196,17 @@ def _checks() -> list[Check]:
     one("unit.verify", "configuration", "systemd-analyze verify accepts the unit", "systemd-analyze verify accepts the unit",
         lambda m: [(unit.verify_command(m), unit.VERIFY_TIMEOUT)], lambda m, a: unit.verify(a, m),
         fix="correct what systemd-analyze verify names in the unit")
-    family("unit.flag.{flag}", FLAGS, "configuration", "the unit runs etcd with the configured --{v}",
+    family("unit.flag.{flag}", FLAGS, "configuration", "etcd runs with the configured {v}, wherever it is set (flag, "
+           "ETCD_* variable, configuration file, or etcd's default)",
            "etcd's {flag} is {value}",
-           lambda m, f: [_show(m)], lambda m, a, f: unit.flag(a, m, f),
-           fix="set the flag's value in the unit, daemon-reload and restart etcd",
+           lambda m, f: config.needs(m), lambda m, a, f: config.setting(a, m, f), lambda m, a, f: config.asks(m, a),
+           fix="set the value where etcd takes it from (the unit's flag, the variable, the file), restart etcd",
            shows=lambda m, f: {"value": dict(m.flags())[f"--{f}"]})
-    one("unit.no-other-flag", "configuration", "the unit runs the installed etcd with no other flag",
-        "the unit passes no flag beyond the configured ones", lambda m: [_show(m)],
-        lambda m, a: unit.no_unexpected_flags(a, m), fix="install the rendered unit, daemon-reload and restart etcd")
+    one("unit.no-other-flag", "configuration", "the unit runs the installed etcd, and no other setting changes what "
+        "the step claims (harmless ones are noted, unknown ones fail)",
+        "the unit passes no flag beyond the configured ones", config.needs,
+        lambda m, a: config.no_other(a, m), config.asks,
+        fix="remove the setting that changes the step (or the unknown one) from where it is set, restart etcd")
     # certificates
     family("cert.{role}.in-place", CERT_ROLES, "certificates", "the {v} file is in place", "the {role} file is in place",
            lambda m, r: [_stat(m.config_file(cert_name(m, r))), _show(m)],

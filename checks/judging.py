@@ -49,7 +49,7 @@ def judge(record: HostRecord, checks: list[catalog.Check] | None = None) -> list
             result = exc.result
             result.ok = False
         if result.ok:
-            out.append(Verdict(check.id, PASSED, result.warning, result))
+            out.append(Verdict(check.id, PASSED, "; ".join(filter(None, [result.warning, *result.notes])), result))
             continue
         known = deviations.known(check.id, plan.profile, plan.edition, result.cause)
         if known is not None:

@@ -89,6 +89,8 @@ class Result:
     fix: str = ""
     see: str = ""
     warning: str = ""  # a check that holds but needs attention soon (e.g. a certificate about to expire)
+    notes: list[str] = field(default_factory=list)  # what a check that held saw and let pass (a setting left at
+    # etcd's default, a harmless extra setting): listed in the report, never a failure
     cause: str = ""  # which part of the requirement failed, where a check has several (e.g. "owner" of a file)
 
     def render(self) -> str:

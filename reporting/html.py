@@ -44,6 +44,11 @@ def terminal_summary(run: Run) -> list[str]:
         lines.append("")
     if run.hints:
         lines += [f"[HINT] {host}: {hint}" for host, hint in sorted(run.hints.items())] + [""]
+    noted = [(o.host, n) for o in run.outcomes for n in o.notes]
+    if noted:
+        lines.append("== Notes ==")
+        lines += [f"[NOTE] {host}: {n}" for host, n in noted]
+        lines.append("")
     warned = [(o.host, w) for o in run.outcomes for w in o.warnings]
     if warned:
         lines.append("== Warnings ==")

@@ -61,6 +61,7 @@ class Outcome:
     message: str = ""  # skip reason, a known deviation's reason, or an unexpected error's text
     check_ids: list[str] = field(default_factory=list)  # the checks this scenario runs
     warnings: list[str] = field(default_factory=list)  # checks that held but need attention soon
+    notes: list[str] = field(default_factory=list)  # what checks that held let pass (a default, a harmless setting)
     failed_check: str = ""  # the id of the check that failed
 
     @property
@@ -206,8 +207,9 @@ def outcome_from_report(report) -> Outcome:
     deviations, warnings = record.get("deviations") or [], record.get("warnings") or []
     if report.passed and deviations:
         message = "; ".join(f"known deviation {cid}: {reason} (found {found})" for cid, reason, found in deviations)
-    elif report.passed and warnings:
-        message = "; ".join(f"warning {cid}: {text}" for cid, text in warnings)
+    elif report.passed and (warnings or record.get("notes")):
+        message = "; ".join([f"warning {cid}: {text}" for cid, text in warnings]
+                            + [f"note {cid}: {text}" for cid, text in record.get("notes") or []])
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed and not record.get("check") and not record.get("precondition"):
@@ -226,5 +228,6 @@ def outcome_from_report(report) -> Outcome:
         message=message,
         check_ids=list(record.get("check_ids") or []),
         warnings=[f"[{cid}] {text}" for cid, text in warnings],
+        notes=[f"[{cid}] {text}" for cid, text in record.get("notes") or []],
         failed_check=record.get("failed_check", ""),
     )

@@ -13,7 +13,7 @@ from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
 from reporting import html
-from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, WARNING_KEY
+from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, NOTE_KEY, WARNING_KEY
 from suite.hosts import item_host_name
 from suite.plugin import REPORT_OPTIONS_KEY
 from reporting.model import Run, outcome_from_report
@@ -112,6 +112,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         item.user_properties += [("known_deviation", f"{cid}: {reason}") for cid, reason, _ in found_deviations]
     host = item_host_name(item) or "local"
     record = report.etcd_record = scenario_record(item, host, scenario, ids, found_deviations, warnings)
+    record["notes"] = [list(n) for n in item.stash.get(NOTE_KEY, [])] if call.when == "call" else []
+    if record["notes"]:
+        item.user_properties += [("note", f"{cid}: {text}") for cid, text in record["notes"]]
     record["ran"] = scenario is not None  # pytest-bdd described it (its cucumber JSON needs that description)
     report.etcd_host_record = host_record(item.config, host)
     exc = call.excinfo.value if call.excinfo else None

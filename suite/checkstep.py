@@ -24,6 +24,7 @@ from core.evidence import CheckFailure, PreconditionFailure, Result
 
 DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found)]
 CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
+NOTE_KEY = pytest.StashKey[list]()  # on an item: [(check id, note)] of checks that held
 WARNING_KEY = pytest.StashKey[list]()  # on an item: [(check id, warning)] of checks that held
 
 
@@ -82,6 +83,8 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 return None
             if isinstance(result, Result) and result.warning:
                 request.node.stash.setdefault(WARNING_KEY, []).append((check_id, result.warning))
+            if isinstance(result, Result):
+                request.node.stash.setdefault(NOTE_KEY, []).extend((check_id, n) for n in result.notes)
             return result
 
         step.__signature__ = sig.replace(parameters=[p for p in params if p.name != "check_id"])

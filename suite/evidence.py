@@ -63,6 +63,11 @@ def gather(remote: Remote, member: Member, profile: str = "lab", also: list[Ask]
         _quiet(remote, remote.ask, [a for a in first if not is_etcdctl(a)])
         second = catalog.plan(member, checks, remote.answers())
         _quiet(remote, remote.ask, [a for a in second if not is_etcdctl(a)])
+        # a third round only for what the second names (a configuration file an environment file names)
+        asked = {a[0] for a in first + second}
+        third = [a for a in catalog.plan(member, checks, remote.answers()) if a[0] not in asked and not is_etcdctl(a)]
+        if third:
+            _quiet(remote, remote.ask, third)
         wide = [a for a in second if is_etcdctl(a) and asks_others(member, a)]
         own = [a for a in second if is_etcdctl(a) and a not in wide]
         waiting += [pool.submit(_quiet, remote, remote.ask, [a]) for a in wide]

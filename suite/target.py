@@ -45,12 +45,13 @@ class Target:
     preflight: Result | None = None
 
     def answers(self, checks: list) -> "Answers":
-        """The host's answers to what ``checks`` declare, asked for where not gathered yet (two rounds: what the
-        first answers name is asked next)."""
+        """The host's answers to what ``checks`` declare, asked for where not gathered yet (what the first answers
+        name is asked next, and what those name after)."""
         from checks.catalog import plan
 
         self.remote.ask(plan(self.member, checks))
         self.remote.ask(plan(self.member, checks, self._view()))
+        self.remote.ask(plan(self.member, checks, self._view()))  # what the second names (asked only if new)
         return self._view()
 
     def _view(self):

@@ -348,7 +348,8 @@ def _checks() -> list[Check]:
             profiles=production)
     # the CIS benchmark, and etcd's own advice
     family("cis.{cis_id}", CIS, "cis", CIS, "CIS check {cis_id} holds",
-           lambda m, n: [_stat(m.data_dir)] if n.startswith("1.") else [_show(m)], lambda m, a, n: cis.check(a, m, n),
+           lambda m, n: [_stat(m.data_dir)] if n.startswith("1.") else config.needs(m), lambda m, a, n: cis.check(a, m, n),
+           lambda m, a, n: [] if n.startswith("1.") else config.asks(m, a),
            fix="the production profile's TLS flags; the data directory 700, owned by etcd", ref_by_value=True)
     one("advice.etcd-version", "cis", "the etcd version has no known data-corruption bug and meets etcd's "
         "production minimum (etcd's own advice)", "the etcd version follows etcd's own advice",

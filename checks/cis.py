@@ -9,8 +9,7 @@ import re
 from core.evidence import Result
 from checks.files import stat
 from core.remote import Remote
-from checks.unit import show, unit_fix
-from core.systemd import exec_argv, parse_flags
+from checks.unit import unit_fix
 from core.model import Member
 
 SEE = "https://github.com/aquasecurity/kube-bench/blob/main/cfg/cis-1.10/etcd.yaml"
@@ -40,9 +39,11 @@ DATA_DIR_RULES = {
 
 
 def running_flags(remote: Remote, member: Member):
-    ev, props = show(remote, member)
-    flags, _ = parse_flags(exec_argv(props.get("ExecStart", ""))[1:])
-    return ev, {k: v[-1] for k, v in flags.items()}
+    """etcd's TLS settings as etcd applies them (flags, ETCD_* variables, a configuration file: checks/config.py)."""
+    from checks.config import effective
+
+    eff, evidence, _ = effective(remote, member)
+    return evidence, {k: v.value for k, v in eff.values.items()}
 
 
 def _holds(flags: dict, name: str, how: str) -> bool:
@@ -74,7 +75,7 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
         ev, flags = running_flags(remote, member)
         expected, rules = FLAG_RULES[cis_id]
         ok = all(_holds(flags, name, how) for name, how in rules)
-        found = ", ".join(f"--{n}={flags[n]}" if n in flags else f"--{n} unset" for n, _ in rules)
+        found = ", ".join(f"{n}={flags[n]}" if n in flags else f"{n} unset" for n, _ in rules)
         unwanted = [n for n, how in rules if how == NOT_TRUE and not _holds(flags, n, how)]
         if unwanted:  # a switch to turn off, not flags to add
             fix = (f"remove {' and '.join('--' + n for n in unwanted)} from {member.unit_path} (etcd would make "
@@ -83,7 +84,7 @@ def check(remote: Remote, member: Member, cis_id: str) -> Result:
         else:
             fix = f"add the TLS flags of the production profile to {member.unit_path}: " + unit_fix(member)
         return Result(
-            what=f"CIS {cis_id}: {expected}", ok=ok, expected=expected, found=found, evidence=[ev], fix=fix, see=SEE)
+            what=f"CIS {cis_id}: {expected}", ok=ok, expected=expected, found=found, evidence=ev, fix=fix, see=SEE)
     if cis_id in DATA_DIR_RULES:
         sev, st = stat(remote, member.data_dir)
         expected, holds, shown, fix = DATA_DIR_RULES[cis_id]

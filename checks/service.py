@@ -76,6 +76,16 @@ KNOWN_CAUSES: tuple[tuple[str, str, str], ...] = (
     ("cannot fetch cluster info from peer urls",
      "--initial-cluster-state existing joins a running cluster: for a new cluster set --initial-cluster-state new "
      "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
+    ("no space left on device",
+     "the filesystem of {data_dir} is full: etcd cannot write its write-ahead log or database. df -h {data_dir} "
+     "shows it; free space there (or grow the disk), then systemctl restart {service}", ""),
+    ("conflicting environment variable",
+     "a setting is given twice, as a flag in {unit_path} and as its ETCD_* variable (Environment= or an "
+     "EnvironmentFile=): etcd refuses to start; keep one of them, then systemctl daemon-reload && "
+     "systemctl restart {service}", ""),
+    ("flag provided but not defined",
+     "etcd was given a flag its release does not define (misspelt, or of another release; {etcd_path} --help "
+     "lists them): correct it in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
     ("is not a valid flag",
      "etcd was given an argument it does not know: in {unit_path} each ExecStart= line must end in one bare "
      "backslash (a quoted heredoc <<'EOF' writes two); then systemctl daemon-reload && systemctl restart {service}",
@@ -104,6 +114,11 @@ def odd_peers(journal_text: str, member: Member) -> list[str]:
     its peers: then those peers hold another cluster's data, not this member ([] when it is this member's)."""
     peers = sorted({m.group(1) for m in MISMATCH.finditer(journal_text)})
     return peers if peers and len(peers) < member.cluster_size - 1 else []
+
+
+def cause_named(journal_text: str) -> str:
+    """The message of the known cause the journal shows ("" for none): what a headline names."""
+    return next((p for p, _, _ in KNOWN_CAUSES if p.lower() in journal_text.lower()), "")
 
 
 def known_cause(journal_text: str, member: Member) -> tuple[str, str]:
@@ -152,6 +167,7 @@ def running(remote: Remote, member: Member) -> Result:
     state = (props.get("LoadState"), props.get("ActiveState"), props.get("SubState"))
     ok = state == ("loaded", "active", "running")
     evidence = [ev] if ok else [ev, journal(remote, member)]
+    cause = "" if ok else cause_named(evidence[-1].stdout)
     fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     if not ok:  # the meaning as a shell comment: the printed lines stay safe to paste
         fix = with_cause(remote, member, fix, props)
@@ -160,7 +176,8 @@ def running(remote: Remote, member: Member) -> Result:
     return Result(
         what=f"{member.unit_name} is active (running)", ok=ok,
         expected="LoadState=loaded ActiveState=active SubState=running",
-        found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else ""),
+        found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else "")
+        + (f"; etcd's journal: {cause}" if cause else ""),
         evidence=evidence, fix=fix, see=SEE)
 
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m tests.recordings                 # everything: healthy hosts, then every fault
     .venv/bin/python -m tests.recordings healthy         # the healthy hosts of each edition and profile
-    .venv/bin/python -m tests.recordings stricter        # correct setups stricter than the tutorial's
+    .venv/bin/python -m tests.recordings stricter        # correct setups stricter than the tutorial's, and
+                                                         # other ways to configure the same member
     .venv/bin/python -m tests.recordings unprepared      # hosts whose pre-flight fails
     .venv/bin/python -m tests.recordings faults [ID...]  # the faults of the catalogue (all, or those named)
 
@@ -53,6 +54,11 @@ sed -i 's/^Restart=.*$/Restart=always/' /etc/systemd/system/etcd.service
 systemctl daemon-reload
 """),
 }
+# other correct ways to configure the same member, made by hand on a bootstrapped host (the scripts in
+# tests/data/variants/, their first line says what each does): they must pass, with notes
+VARIANT_SCRIPTS = ROOT / "tests" / "data" / "variants"
+VARIANTS = {p.stem: (p.read_text().splitlines()[0].lstrip("# "), p.read_text())
+            for p in sorted(VARIANT_SCRIPTS.glob("variant-*.sh"))}
 STRICTER_HOST = "spare-0"
 # hosts the suite cannot check at all: their pre-flight fails (recorded with the probe's answer alone)
 UNPREPARED = {
@@ -89,13 +95,15 @@ def stricter(names: list[str] | None = None) -> None:
     from provision.lab import Lab
     from tests.labtools import bootstrap_server
 
-    for name in names or list(STRICTER):
-        what, script = STRICTER[name]
-        host, _, _ = bootstrap_server(STRICTER_HOST)
-        ev = Remote(host).run("sh -c %s", script, timeout=60)
+    chosen = {**STRICTER, **VARIANTS}
+    for name in names or list(chosen):
+        what, script = chosen[name]
+        host, member, _ = bootstrap_server(STRICTER_HOST)
+        ev = Remote(host).run("sh -c %s", script.replace("{name}", member.name), timeout=90)
         if not ev.ok:
             raise SystemExit(f"recordings: {name}: {ev.render()}")
-        rec = record([STRICTER_HOST], comment=f"healthy, stricter than the tutorial: {what}")[STRICTER_HOST]
+        kind = "another way to configure the same member" if name in VARIANTS else "stricter than the tutorial"
+        rec = record([STRICTER_HOST], comment=f"healthy, {kind}: {what}")[STRICTER_HOST]
         path = rec.save(RECORDINGS / "healthy" / f"{name}.json")
         print(f"recordings: {path.relative_to(ROOT)}")
     Lab().down([STRICTER_HOST])

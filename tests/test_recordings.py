@@ -55,6 +55,25 @@ def test_a_healthy_host_passes_every_check(path):
     assert sum(v.status == PASSED for v in verdicts) >= 50
 
 
+# other ways to configure the member (tests/data/variants/): each passes, and its notes say how it is set
+VARIANT_NOTES = {
+    "variant-environment-file": ("unit.flag.data-dir", "data-dir is set by ETCD_DATA_DIR in /etc/etcd/etcd.env"),
+    "variant-config-file": ("unit.flag.name", "name is set by name in /etc/etcd/etcd.conf.yml"),
+    "variant-default-left-out": ("unit.flag.initial-cluster-state",
+                                 "initial-cluster-state is left at etcd's default, new, which is the step's value"),
+    "variant-harmless-extras": ("unit.no-other-flag", "ETCD_UNSUPPORTED_ARCH=amd64 in Environment= of "
+                                "/etc/systemd/system/etcd.service: lets etcd start on amd64"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANT_NOTES))
+def test_another_way_to_configure_the_member_passes_with_notes_saying_how(name):
+    check, note = VARIANT_NOTES[name]
+    verdicts = {v.check: v for v in judge(recording(RECORDINGS / "healthy" / f"{name}.json"))}
+    assert verdicts[check].status == PASSED and note in verdicts[check].headline, verdicts[check].headline
+    assert not any(v.status == FAILED for v in verdicts.values())
+
+
 @pytest.mark.parametrize("fault_id", sorted(FAULTS), ids=sorted(FAULTS))
 def test_a_fault_fails_exactly_the_checks_the_catalogue_names_and_its_fix_names_the_remedy(fault_id):
     """The fault catalogue's mutation test, on the recordings: the detection table of make test."""

@@ -241,6 +241,10 @@ def _checks() -> list[Check]:
         "gives etcd now", "the running etcd has the arguments the unit gives it", lambda m: [_show(m)],
         lambda m, a: process.as_unit(a, m), process.asks,
         fix="systemctl restart etcd (first moving its data where the unit now points)")
+    one("process.only-one", "service", "the host runs one etcd: the service's, and no other (started by hand, "
+        "under another unit, left from an earlier try)", "no other etcd runs on the host",
+        lambda m: [_show(m), (process.ETCD_PROCESSES, None), (network.SS_PROCESSES, None)],
+        lambda m, a: process.only_one(a, m), fix="stop the other etcd (kill it, or disable its unit)")
     family("service.{setting}", SETTINGS, "service", "the service has the configured {v}",
            "the etcd service has {setting}={value}",
            lambda m, s: [{"RestartSec": (unit.bus_command(m, "RestartUSec"), None),

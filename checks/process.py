@@ -62,8 +62,10 @@ def asks(member: Member, answers) -> list[Ask]:
     pid = main_pid(props)
     if not pid:
         return []
-    names = variables(unit_argv(props))
-    return [(cmdline_command(pid), None)] + ([(environ_command(pid, names), None)] if names else [])
+    from checks.config import asks as config_asks
+
+    names = ["ETCD_[A-Z0-9_]*", *variables(unit_argv(props))]
+    return [(cmdline_command(pid), None), (environ_command(pid, names), None), *config_asks(member, answers)]
 
 
 def expand(argv: list[str], env: dict[str, str]) -> list[str]:
@@ -95,21 +97,30 @@ def as_unit(remote: Remote, member: Member) -> Result:
     cmd_ev = remote.look(cmdline_command(pid))
     evidence = [show_ev, cmd_ev]
     running = cmd_ev.stdout.rstrip("\n").split("\n") if cmd_ev.ok and cmd_ev.stdout else []
-    env: dict[str, str] = {}
-    names = variables(wanted)
-    if names:
-        env_ev = remote.look(environ_command(pid, names))
-        evidence.append(env_ev)
-        env = dict(line.split("=", 1) for line in env_ev.stdout.splitlines() if "=" in line)
+    env_ev = remote.look(environ_command(pid, ["ETCD_[A-Z0-9_]*", *variables(wanted)]))
+    evidence.append(env_ev)
+    env = dict(line.split("=", 1) for line in env_ev.stdout.splitlines() if "=" in line)
     wanted = expand(wanted, env)
+    # the ETCD_* variables the running etcd has, against those systemd would give it now
+    from checks.config import _environment
+
+    now: dict[str, str] = {}
+    for key, value, _ in _environment(remote, member, props, evidence, []):
+        if key.startswith("ETCD_"):
+            now[key] = value
+    had = {k: v for k, v in env.items() if k.startswith("ETCD_")}
+    env_differ = [f"{k}={had.get(k, '(unset)')} (running) / {now.get(k, '(unset)')} (unit)"
+                  for k in sorted(set(had) | set(now)) if had.get(k) != now.get(k)]
     if not running:  # the process ended between the two looks, or /proc is not readable
         return Result(what=what, ok=False, expected=" ".join(wanted), found=f"no arguments read for pid {pid}",
                       evidence=evidence, fix=f"systemctl status {member.service} --no-pager", see=SEE)
-    ok = running == wanted
+    ok = running == wanted and not env_differ
     differ = [f"{a or '(none)'} (running) / {b or '(none)'} (unit)" for a, b in _differences(running, wanted)]
+    differ += env_differ
     fix = restart
     if not ok:
-        old, new = _data_dir(running), _data_dir(wanted)
+        old = _data_dir(running) or had.get("ETCD_DATA_DIR", "")
+        new = _data_dir(wanted) or now.get("ETCD_DATA_DIR", "")
         fix = (f"# etcd (pid {pid}) was started before the unit last changed: a restart runs what the unit says now\n"
                + (f"# its data is in {old}; the unit now says {new}: copy it there first (or point the unit back)\n"
                   f"systemctl stop {member.service} && mkdir -p -m 700 {new} && {{ [ -e {new}/member ] || "
@@ -130,3 +141,61 @@ def _data_dir(argv: list[str]) -> str:
 
     flags, _ = parse_flags(argv[1:])
     return (flags.get("data-dir") or [""])[-1]
+
+
+# every etcd process on the host: its PID, its control group (which unit or login session started it) and its
+# arguments, read from /proc (no pgrep needed); one line each, tab-separated
+ETCD_PROCESSES = ("for d in /proc/[0-9]*; do [ \"$(cat $d/comm 2>/dev/null)\" = etcd ] && printf '%s\\t%s\\t%s\\n' "
+                  "\"${d#/proc/}\" \"$(tail -n 1 $d/cgroup 2>/dev/null | cut -d: -f3)\" "
+                  "\"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\"; done; true")
+
+
+LOGIN_UNITS = ("ssh.service", "sshd.service", "getty@.service", "serial-getty@.service", "console-getty.service")
+
+
+def started_by(cgroup: str) -> tuple[str, str]:
+    """(how the process was started, the unit that holds it or "") from its control group."""
+    leaf = cgroup.rstrip("/").rsplit("/", 1)[-1]
+    if leaf in LOGIN_UNITS or leaf.startswith("user@"):  # a command run over SSH without a login session
+        return f"by hand, from a process of {leaf} (a command run over SSH, a shell)", ""
+    if leaf.endswith(".service"):
+        return f"under the unit {leaf}", leaf
+    if leaf.endswith(".scope") and "session" in leaf:
+        return f"by hand, in a login session ({leaf})", ""
+    if leaf.endswith(".scope"):
+        return f"in the scope {leaf}", ""
+    return f"in the control group {cgroup or '(unknown)'}", ""
+
+
+def only_one(remote: Remote, member: Member) -> Result:
+    """The host runs one etcd: the service's main process, and no other (started by hand, under another unit,
+    left from an earlier try)."""
+    from checks.network import SS_PROCESSES
+    from checks.unit import show
+    from core.ss import parse_ss
+
+    show_ev, props = show(remote, member)
+    pid = main_pid(props)
+    ps_ev = remote.look(ETCD_PROCESSES)
+    ss_ev = remote.look(SS_PROCESSES)
+    sockets = parse_ss(ss_ev.stdout)
+    others, fixes = [], []
+    for line in ps_ev.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[0].isdigit() or int(parts[0]) == pid:
+            continue
+        other = int(parts[0])
+        how, unit = started_by(parts[1])
+        where = sorted({f"{s.address}:{s.port}" for s in sockets if other in s.pids})
+        others.append(f"pid {other}, started {how}, listening on {', '.join(where) or 'nothing'}: "
+                      f"{parts[2].strip()}")
+        fixes.append(f"systemctl stop {unit} && {{ systemctl disable {unit} 2>/dev/null || true; }}"
+                     if unit and unit != member.unit_name else f"kill {other}")
+    ok = ps_ev.ok and not others
+    main = f"the service's pid {pid}" if pid else f"no other ({member.service} is not running)"
+    return Result(
+        what="the host runs one etcd, the service's", ok=ok, expected=f"{main} and no other etcd",
+        found="; ".join(others) if others else ("no other etcd" if ps_ev.ok else f"exit {ps_ev.rc}"),
+        evidence=[show_ev, ps_ev, ss_ev],
+        fix=("# another etcd runs beside the service (its data directory stays where it is)\n" + " && ".join(fixes))
+        if fixes else f"systemctl status {member.service} --no-pager", see=SEE)

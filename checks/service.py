@@ -77,7 +77,7 @@ KNOWN_CAUSES: tuple[tuple[str, str, str], ...] = (
      "--initial-cluster-state existing joins a running cluster: for a new cluster set --initial-cluster-state new "
      "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
     ("no space left on device",
-     "the filesystem of {data_dir} is full: etcd cannot write its write-ahead log or database. df -h {data_dir} "
+     "no space left on device: the filesystem of {data_dir} is full, etcd cannot write its write-ahead log or database. df -h {data_dir} "
      "shows it; free space there (or grow the disk), then systemctl restart {service}", ""),
     ("conflicting environment variable",
      "a setting is given twice, as a flag in {unit_path} and as its ETCD_* variable (Environment= or an "

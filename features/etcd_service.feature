@@ -14,6 +14,9 @@ Feature: The etcd server is started
   Scenario: The running etcd was started from the unit as it is now
     Then the running etcd has the arguments the unit gives it
 
+  Scenario: The service's etcd is the only etcd on the host
+    Then no other etcd runs on the host
+
   Scenario Outline: The service has the tutorial's <setting>
     Then the etcd service has <setting>=<value>
 

@@ -22,7 +22,7 @@ def bootstrapped():
 # the groups run beside each other. The hosts of each group: server and node-0..2 (most tests), fault-0..6 (the
 # fault catalogue's rounds), etcd-0..2 (the production cluster), etcd-3..8 (the production faults' clusters),
 # spare-0 (the resilience scenarios, the stricter setups, the report in a browser), spare-1 (a host that fails to
-# boot, a container whose supervisor died), many-0..2 (bootstrapping several hosts),
+# boot, a container whose supervisor died, other ways to configure the member), many-0..2 (bootstrapping several hosts),
 # controller-0..2 (the 2020 edition), class-0..29 (a class).
 LAB_GROUPS = {
     "tests/test_production_lab.py::test_a_production_fault": "production-faults",
@@ -34,6 +34,7 @@ LAB_GROUPS = {
     "tests/test_report_browser.py": "spare",
     "tests/test_lab.py::test_a_boot_timeout_names_the_host_and_its_console": "spare-1",
     "tests/test_lab.py::test_down_kills_a_container_whose_supervisor_died": "spare-1",
+    "tests/test_variants_lab.py": "spare-1",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }

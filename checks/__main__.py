@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from checks.catalog import CHECKS
+from checks.catalog import ALIASES, CHECKS
 
 USAGE = "usage: python -m checks list [--fixes] | python -m checks judge RECORDING.json..."
 
@@ -14,6 +14,8 @@ def list_checks(fixes: bool) -> int:
     width = max(len(i) for i in CHECKS)
     for c in CHECKS.values():
         ref = f"  (CIS {c.ref})" if c.ref else ""
+        was = [old for old, new in ALIASES.items() if new == c.id]
+        ref += f"  (was {', '.join(was)})" if was else ""
         print(f"{c.id:<{width}}  {c.concern:<13} {c.requirement}{ref}")
         if fixes and c.fix:
             print(f"{'':<{width}}  {'':<13} fix: {c.fix}")

@@ -196,13 +196,13 @@ def _checks() -> list[Check]:
     one("unit.verify", "configuration", "systemd-analyze verify accepts the unit", "systemd-analyze verify accepts the unit",
         lambda m: [(unit.verify_command(m), unit.VERIFY_TIMEOUT)], lambda m, a: unit.verify(a, m),
         fix="correct what systemd-analyze verify names in the unit")
-    family("unit.flag.{flag}", FLAGS, "configuration", "etcd runs with the configured {v}, wherever it is set (flag, "
+    family("config.{flag}", FLAGS, "configuration", "etcd runs with the configured {v}, wherever it is set (flag, "
            "ETCD_* variable, configuration file, or etcd's default)",
            "etcd's {flag} is {value}",
            lambda m, f: config.needs(m), lambda m, a, f: config.setting(a, m, f), lambda m, a, f: config.asks(m, a),
            fix="set the value where etcd takes it from (the unit's flag, the variable, the file), restart etcd",
            shows=lambda m, f: {"value": dict(m.flags())[f"--{f}"]})
-    one("unit.no-other-flag", "configuration", "the unit runs the installed etcd, and no other setting changes what "
+    one("config.no-other-setting", "configuration", "the unit runs the installed etcd, and no other setting changes what "
         "the step claims (harmless ones are noted, unknown ones fail)",
         "the unit passes no flag beyond the configured ones", config.needs,
         lambda m, a: config.no_other(a, m), config.asks,
@@ -367,7 +367,23 @@ CONCERNS = tuple(dict.fromkeys(c.concern for c in CHECKS.values()))  # the featu
 SEE = TUTORIAL_URL
 
 
+# ids a check had before it judged etcd's applied setting rather than the unit's flag: still accepted (--check,
+# python -m checks list) and resolved to the check's id now
+ALIASES = {**{f"unit.flag.{f}": f"config.{f}" for f in FLAGS}, "unit.no-other-flag": "config.no-other-setting"}
+
+
+def resolve(pattern: str) -> str:
+    """An id or pattern of ``--check`` in today's ids: ``unit.flag.name`` → ``config.name``,
+    ``unit.flag.*`` → ``config.*``."""
+    if pattern in ALIASES:
+        return ALIASES[pattern]
+    if pattern.startswith("unit.flag."):
+        return "config." + pattern.removeprefix("unit.flag.")
+    return pattern
+
+
 def get(check_id: str) -> Check:
+    check_id = resolve(check_id)
     if check_id not in CHECKS:
         raise KeyError(f"no check {check_id!r}")
     return CHECKS[check_id]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from core.evidence import Evidence, Result, quote_command
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
-from core.systemd import (environment_flags, exec_argv, install_wanted_by,
-                          normalise, parse_flags, parse_show)
+from core.systemd import install_wanted_by, parse_show
 
 SEE = TUTORIAL_URL + "#configure-the-etcd-server"
 SHOW_PROPERTIES = (
@@ -52,55 +51,6 @@ def unit_fix(member: Member) -> str:
         f"render the unit (python -m provision.render), install it: cp units/{member.unit_name} {member.unit_dir}/ "
         f"&& systemctl daemon-reload && systemctl restart {member.service}"
     )
-
-
-def flag(remote: Remote, member: Member, flag_name: str) -> Result:
-    """The unit passes --<flag_name> once, with the configured value."""
-    expected = dict((f.lstrip("-"), v) for f, v in member.flags())
-    name = flag_name.lstrip("-")
-    if name not in expected:
-        raise ValueError(f"--{name} is not part of the desired state")
-    ev, props = show(remote, member)
-    argv = exec_argv(props.get("ExecStart", ""))
-    found_flags, _ = parse_flags(argv[1:])
-    values = found_flags.get(name, [])
-    what = f"the unit runs etcd with --{name} {expected[name]}"
-    if not argv:
-        found = f"no ExecStart (LoadState={props.get('LoadState', '?')})"
-        ok = False
-    elif not values:
-        found, ok = f"--{name} is missing", False
-    elif len(values) > 1:
-        found, ok = f"--{name} is given {len(values)} times: {', '.join(values)}", False
-    else:
-        found, ok = f"--{name} {values[0]}", normalise(name, values[0]) == normalise(name, expected[name])
-    fix = (f"set --{name} {expected[name]} in {member.unit_path} (one line per flag, each ending in a bare "
-           f"backslash), then systemctl daemon-reload && systemctl restart {member.service}")
-    if name == "name" and len(values) == 1 and not ok:  # the member is named after the host: either may be wrong
-        fix += f"; or, if it is the host's name that is wrong: hostnamectl set-hostname {values[0]}"
-    return Result(
-        what=what, ok=ok, expected=f"--{name} {expected[name]}", found=found, evidence=[ev], fix=fix, see=SEE)
-
-
-def no_unexpected_flags(remote: Remote, member: Member) -> Result:
-    expected = {f.lstrip("-") for f, _ in member.flags()}
-    ev, props = show(remote, member)
-    argv = exec_argv(props.get("ExecStart", ""))
-    found, stray = parse_flags(argv[1:])
-    env = environment_flags(props.get("Environment", ""))
-    extra = [f"--{k}" for k in found if k not in expected] + [f"ETCD_{k.upper().replace('-', '_')}" for k in env]
-    extra += [f"stray argument {s!r}" for s in stray]
-    if props.get("EnvironmentFiles"):
-        extra.append(f"EnvironmentFile {props['EnvironmentFiles'].split()[0]}")
-    binary_ok = bool(argv) and argv[0] == member.etcd_path
-    if argv and not binary_ok:
-        extra.insert(0, f"runs {argv[0]} instead of {member.etcd_path}")
-    ok = bool(argv) and binary_ok and not extra
-    found_text = ", ".join(extra) if extra else ("no ExecStart" if not argv else "nothing else")
-    return Result(
-        what=f"the unit runs {member.etcd_path} with the tutorial's flags and nothing else", ok=ok,
-        expected=f"{member.etcd_path} and only: {', '.join('--' + e for e in sorted(expected))}", found=found_text,
-        evidence=[ev], fix=unit_fix(member), see=SEE)
 
 
 def loaded(remote: Remote, member: Member) -> Result:

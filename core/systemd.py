@@ -74,16 +74,6 @@ def normalise(flag: str, value: str) -> object:
     return value
 
 
-def environment_flags(environment: str) -> dict[str, list[str]]:
-    """ETCD_* variables set by the unit (etcd reads them as flags)."""
-    out: dict[str, list[str]] = {}
-    for item in environment.split():
-        key, sep, value = item.partition("=")
-        if sep and key.startswith("ETCD_"):
-            out.setdefault(key[5:].lower().replace("_", "-"), []).append(value)
-    return out
-
-
 def install_wanted_by(text: str) -> list[str]:
     """WantedBy= of the [Install] sections in ``systemctl cat`` (fragment, then drop-ins; empty resets)."""
     wanted: list[str] = []

@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--etcd-boot-timeout", type=float, default=120, metavar="SECONDS",
                 help="how long a rebooted host may take to run etcd again (default 120)")
     g.addoption("--check", dest="etcd_checks", action="append", default=[], metavar="ID[,ID...]",
-                help="run only the scenarios of these checks (ids or patterns such as cis.* or unit.flag.*)")
+                help="run only the scenarios of these checks (ids or patterns such as cis.* or config.*; the old ids unit.flag.* and unit.no-other-flag still work)")
     g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
                 help="the etcd version the hosts must run (default: the provisioned binaries' version)")
 
@@ -198,6 +198,7 @@ def select_checks(items: list[pytest.Item], patterns: list[str]) -> tuple[list, 
     from checks import catalog
     from suite.checkstep import CHECK_IDS_KEY
 
+    patterns = [catalog.resolve(p) for p in patterns]
     unknown = [p for p in patterns if not fnmatch.filter(catalog.CHECKS, p)]
     if unknown:
         raise pytest.UsageError(f"--check: no check matches {', '.join(unknown)} (ids: python -m checks list)")

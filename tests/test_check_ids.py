@@ -60,7 +60,7 @@ def test_the_known_deviations_name_known_checks_and_profiles():
         assert d.check in catalog.CHECKS and d.reason and set(d.profiles) <= {"lab", "production"}
         assert set(d.editions) <= set(EDITIONS) and (d.profiles or d.editions)
     assert deviations.known("cis.2.1", "lab") is not None and deviations.known("cis.2.1", "production") is None
-    assert deviations.known("unit.flag.name", "lab") is None
+    assert deviations.known("config.name", "lab") is None
     assert deviations.known("member.hostname", "lab") is None
     assert deviations.known("member.hostname", "lab", "kthw-current") is not None
 
@@ -170,3 +170,12 @@ def test_the_values_the_features_write_out_are_the_default_editions():
                             assert {k: args[k] for k in check.shows(member)} == check.shows(member), step.name
                             shown += 1
     assert shown == 2 + 9 + 4  # two directories, nine settings, four of the service
+
+
+def test_the_old_ids_of_the_configuration_checks_still_name_them():
+    from checks.catalog import ALIASES, CHECKS, get, resolve
+
+    assert get("unit.flag.data-dir").id == "config.data-dir"
+    assert get("unit.no-other-flag").id == "config.no-other-setting"
+    assert resolve("unit.flag.*") == "config.*" and resolve("dir.data") == "dir.data"
+    assert all(new in CHECKS for new in ALIASES.values()) and not set(ALIASES) & set(CHECKS)

@@ -84,7 +84,7 @@ def test_the_current_text_carried_out_by_hand_passes_its_edition(tmp_path):
     assert "member.hostname" in results.checks_with("deviation")
     # without --edition: the member is expected to be named after the host, and the edition is suggested
     rc, results, output = audit(tmp_path)
-    assert rc == 1 and "unit.flag.name" in results.failed_checks()
+    assert rc == 1 and "config.name" in results.failed_checks()
     assert "try --edition kthw-current" in output
 
 

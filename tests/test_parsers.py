@@ -4,7 +4,7 @@ import pytest
 
 from core import etcdctl as e
 from core.ss import parse_ss, split_address
-from core.systemd import environment_flags, exec_argv, normalise, parse_flags, parse_show
+from core.systemd import exec_argv, normalise, parse_flags, parse_show
 from core.version import etcd_version
 
 SEED_MEMBER = e.MemberInfo("6702b0a34e2cfd39", "server", ("http://127.0.0.1:2380",), ("http://127.0.0.1:2379",), False)
@@ -113,11 +113,6 @@ def test_seed_unit_as_systemd_252_parses_it():
                      "--listen-peer-urls http://127.0.0.1:2380 \\ ; ignore_errors=no ; start_time=[n/a] }")
     flags, stray = parse_flags(argv[1:])
     assert stray == ["\\"] and "listen-client-urls" not in flags
-
-
-def test_environment_flags():
-    assert environment_flags("LANG=C ETCD_NAME=x ETCD_INITIAL_CLUSTER=x=http://a:2380") == {
-        "name": ["x"], "initial-cluster": ["x=http://a:2380"]}
 
 
 @pytest.mark.parametrize("source, version", [("etcd-3.4", "3.4.23"), ("etcd-3.5", "3.5.1")])

@@ -57,11 +57,11 @@ def test_a_healthy_host_passes_every_check(path):
 
 # other ways to configure the member (tests/data/variants/): each passes, and its notes say how it is set
 VARIANT_NOTES = {
-    "variant-environment-file": ("unit.flag.data-dir", "data-dir is set by ETCD_DATA_DIR in /etc/etcd/etcd.env"),
-    "variant-config-file": ("unit.flag.name", "name is set by name in /etc/etcd/etcd.conf.yml"),
-    "variant-default-left-out": ("unit.flag.initial-cluster-state",
+    "variant-environment-file": ("config.data-dir", "data-dir is set by ETCD_DATA_DIR in /etc/etcd/etcd.env"),
+    "variant-config-file": ("config.name", "name is set by name in /etc/etcd/etcd.conf.yml"),
+    "variant-default-left-out": ("config.initial-cluster-state",
                                  "initial-cluster-state is left at etcd's default, new, which is the step's value"),
-    "variant-harmless-extras": ("unit.no-other-flag", "ETCD_UNSUPPORTED_ARCH=amd64 in Environment= of "
+    "variant-harmless-extras": ("config.no-other-setting", "ETCD_UNSUPPORTED_ARCH=amd64 in Environment= of "
                                 "/etc/systemd/system/etcd.service: lets etcd start on amd64"),
 }
 

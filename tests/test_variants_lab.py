@@ -32,7 +32,7 @@ def test_etcd_configured_by_an_environment_file_passes_and_a_weakening_variable_
     assert "[NOTE]" in output and "data-dir is set by ETCD_DATA_DIR in /etc/etcd/etcd.env" in output
     assert remote.run("echo ETCD_UNSAFE_NO_FSYNC=true >> /etc/etcd/etcd.env && systemctl restart etcd").ok
     rc, results, output = audit(tmp_path, "--check=unit.*", host=HOST)
-    assert rc == 1 and results.failed_checks(HOST) == {"unit.no-other-flag"}, output[-3000:]
+    assert rc == 1 and results.failed_checks(HOST) == {"config.no-other-setting"}, output[-3000:]
     assert "ETCD_UNSAFE_NO_FSYNC=true in /etc/etcd/etcd.env" in output
     assert "sed -i '/^ETCD_UNSAFE_NO_FSYNC=/d' /etc/etcd/etcd.env" in output  # the fix edits that file
 

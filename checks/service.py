@@ -174,7 +174,7 @@ def running(remote: Remote, member: Member) -> Result:
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(
-        what=f"{member.unit_name} is active (running)", ok=ok,
+        what=f"{member.unit_name} is active (running)" + (f" (etcd's journal: {cause})" if cause else ""), ok=ok,
         expected="LoadState=loaded ActiveState=active SubState=running",
         found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else "")
         + (f"; etcd's journal: {cause}" if cause else ""),

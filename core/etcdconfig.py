@@ -214,8 +214,10 @@ def from_flags(argv: list[str], env: list[tuple[str, str, str]], unit_place: str
         arg = args[i]
         i += 1
         if not arg.startswith("-") or arg in ("-", "--"):
-            eff.refused.append(f"{arg!r} in {unit_place} is no flag: etcd refuses it (\"'{arg}' is not a valid "
-                               "flag\")")
+            why = (" (a line's continuation backslash with something after it, a blank or a second backslash, "
+                   "ends ExecStart= there: the lines after it are not etcd's)" if arg.strip("\\") == "" else "")
+            eff.refused.append(f"\"{arg}\" in ExecStart= of {unit_place} is no flag: etcd refuses it (\"'{arg}' is "
+                               f"not a valid flag\"){why}")
             continue
         name, eq, value = arg.lstrip("-").partition("=")
         spec = table.get(name)

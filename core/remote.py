@@ -232,10 +232,10 @@ def describe_connection_error(exc: BaseException) -> str:
             f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
             f"got {exc.key.get_base64()[:16]}...): refusing to connect"
         )
-    if type(exc).__name__ == "SilentHostError":
+    if type(exc).__name__ in ("SilentHostError", "HopError", "HostKeyRefused"):
         return str(exc)
     if isinstance(exc, paramiko.AuthenticationException):
-        return f"authentication failed ({exc})"
+        return str(exc) if "no ssh-agent holds it" in str(exc) else f"authentication failed ({exc})"
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         return f"unknown host key: {exc}; add the host's key to known_hosts (ssh-keyscan is not verification)"
     if isinstance(exc, (socket.timeout, TimeoutError)):

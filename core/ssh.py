@@ -1,10 +1,11 @@
-"""testinfra's paramiko backend, with the host key checked and every command bounded in time.
+"""testinfra's paramiko backend, reaching hosts as the user's own ``ssh`` does, every command bounded in time.
 
-testinfra 10 accepts any host key and has no per-command timeout. This backend reads the same SSH
-config, but loads ``~/.ssh/known_hosts`` and the config's ``UserKnownHostsFile`` and refuses
-unknown or changed keys (``StrictHostKeyChecking no`` in the config is honoured, ``accept-new``
-adds unknown keys but still refuses changed ones). It replaces the ``paramiko`` backend when the
-suite's plugin loads, so ``--hosts=server`` and ``paramiko://server`` both use it.
+testinfra 10 reads part of an SSH config with paramiko (no ``Include``, ``ProxyJump`` ignored), accepts any host
+key and has no per-command timeout. This backend takes each host's settings from OpenSSH itself
+(``core/sshconf.py``: ``ssh -G``), connects through its ``ProxyCommand`` or its ``ProxyJump`` chain (paramiko
+``direct-tcpip`` channels, one connection per jump host), judges host keys as ssh does (``core/knownhosts.py``),
+offers the config's keys, an agent's and a ``CertificateFile``, and sends keepalives. It replaces the
+``paramiko`` backend when the suite's plugin loads, so ``--hosts=server`` and ``paramiko://server`` both use it.
 """
 
 from __future__ import annotations
@@ -19,39 +20,12 @@ import paramiko
 import testinfra.backend
 from testinfra.backend.paramiko import ParamikoBackend
 
+from core import knownhosts
+from core.sshconf import Settings, SSHConfigError, jump_settings, resolve
+
 COMMAND_TIMEOUT = 300  # seconds without any output before the local side gives up on a channel
 SESSION_RETRIES = 600  # a session refused for sshd's MaxSessions is asked again every 0.1 s, for up to a minute
 CONNECT_BUDGET = 10.0  # seconds for TCP connect, SSH banner, key exchange and authentication together
-
-
-_PARSED: dict[tuple[str, str], tuple[tuple[int, int], object]] = {}
-_PARSED_LOCK = threading.Lock()
-
-
-def _parsed(kind: str, path: str, load):
-    """``load(path)``, once per version of the file (its mtime and size) in this process: an SSH config and a
-    known_hosts are read for each host, and paramiko's reading of a known_hosts file compares each line with
-    all lines before it (for a class's lab, thousands of comparisons for each connection)."""
-    st = os.stat(path)
-    stamp = (st.st_mtime_ns, st.st_size)
-    with _PARSED_LOCK:
-        got = _PARSED.get((kind, path))
-    if got is not None and got[0] == stamp:
-        return got[1]
-    value = load(path)
-    with _PARSED_LOCK:
-        _PARSED[(kind, path)] = (stamp, value)
-    return value
-
-
-def _known_hosts(path: str) -> list:
-    """The entries of a known_hosts file (paramiko's HostKeyEntry), parsed once per version of the file."""
-    return _parsed("known_hosts", path, lambda p: list(paramiko.HostKeys(p)._entries))
-
-
-def ssh_config(path: str) -> paramiko.SSHConfig:
-    """An SSH config, parsed once per version of the file (only looked up afterwards)."""
-    return _parsed("ssh_config", path, paramiko.SSHConfig.from_path)
 
 
 class connection_property:
@@ -77,80 +51,141 @@ class connection_property:
             return instance.__dict__[self.name]
 
 
+class HopError(paramiko.SSHException):
+    """A jump host could not be reached, or could not reach the next hop: the message names the hop."""
+
+
+_JUMPS: dict[Settings, paramiko.SSHClient] = {}
+_JUMP_LOCKS: dict[Settings, threading.Lock] = {}
+_JUMPS_LOCK = threading.Lock()
+
+
+def _jump_client(settings: Settings, counter: dict[str, int]) -> paramiko.SSHClient:
+    """One connection per jump host, shared by every host behind it in this process."""
+    with _JUMPS_LOCK:
+        lock = _JUMP_LOCKS.setdefault(settings, threading.Lock())
+    with lock:
+        client = _JUMPS.get(settings)
+        transport = client.get_transport() if client else None
+        if transport is not None and transport.is_active():
+            return client
+        client = open_client(settings, counter=counter)
+        _JUMPS[settings] = client
+        return client
+
+
+def _through_jumps(settings: Settings, deadline: float, counter: dict[str, int]) -> paramiko.Channel:
+    """A channel to the host's sshd opened on the last jump host's connection (what ssh -J does with -W)."""
+    hops = list(settings.proxy_jump)
+    last = hops[-1]
+    route = f"cannot reach {settings.alias} through {last.host}"
+    jump = jump_settings(last, hops[:-1], settings.config)
+    try:
+        client = _jump_client(jump, counter)
+    except SSHConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - named in one line with the hop
+        from core.remote import describe_connection_error
+
+        raise HopError(f"{route}: the jump host {last.host} ({jump.hostname}:{jump.port}): "
+                       f"{describe_connection_error(exc)}") from None
+    try:
+        return client.get_transport().open_channel(
+            "direct-tcpip", (settings.hostname, settings.port), ("127.0.0.1", 0),
+            timeout=max(0.5, deadline - time.monotonic()))
+    except paramiko.ChannelException as exc:
+        raise HopError(f"{route}: {last.host} could not connect to {settings.hostname}:{settings.port} "
+                       f"({exc.text or exc.code})") from None
+    except Exception as exc:  # noqa: BLE001
+        raise HopError(f"{route}: {exc or type(exc).__name__}") from None
+
+
+def encrypted_keys(paths: list[str]) -> list[str]:
+    """The key files that need a passphrase (the suite never asks for one)."""
+    out = []
+    for path in paths:
+        try:
+            paramiko.PKey.from_path(path)
+        except paramiko.PasswordRequiredException:
+            out.append(path)
+        except Exception:  # noqa: BLE001 - not a key paramiko reads: not ours to judge
+            pass
+    return out
+
+
+def open_client(settings: Settings, password: str | None = None, identity: str | None = None,
+                counter: dict[str, int] | None = None) -> paramiko.SSHClient:
+    """An SSH connection made as ``ssh`` would make it with these settings: through its ProxyCommand or jump
+    hosts, its host key judged against the known_hosts files ssh reads, its keys (and an agent's), keepalives."""
+    deadline = time.monotonic() + settings.connect_timeout
+    sock: Any = None
+    if settings.proxy_command:
+        sock = paramiko.ProxyCommand(settings.proxy_command)
+    elif settings.proxy_jump:
+        sock = _through_jumps(settings, deadline, counter if counter is not None else {})
+    client = paramiko.SSHClient()
+    files = [*settings.user_known_hosts, *settings.global_known_hosts]
+    client.set_missing_host_key_policy(knownhosts.Policy(
+        settings.known_hosts_name, files, settings.strict, settings.alias,
+        settings.user_known_hosts[0] if settings.user_known_hosts else ""))
+    identities = list(dict.fromkeys(([os.path.expanduser(identity)] if identity else [])
+                                    + settings.existing_identities()))
+    if settings.identity_agent:
+        os.environ["SSH_AUTH_SOCK"] = settings.identity_agent
+    cfg: dict[str, Any] = {
+        "hostname": settings.hostname, "port": settings.port, "username": settings.user, "password": password,
+        "key_filename": identities or None, "look_for_keys": False,
+        "allow_agent": not (settings.identities_only and identities), "timeout": settings.connect_timeout,
+        "sock": sock,
+    }
+    certs = [p for p in settings.certificate_files if os.path.isfile(p)]
+    if certs and identities:  # a user certificate goes with its key (ssh's CertificateFile)
+        try:
+            pkey = paramiko.PKey.from_path(identities[0])
+            pkey.load_certificate(certs[0])
+            cfg["pkey"] = pkey
+        except Exception:  # noqa: BLE001 - an encrypted key or a mismatched certificate: the plain key is tried
+            pass
+    try:
+        connect_within(client, cfg, deadline - time.monotonic())
+    except paramiko.AuthenticationException as exc:
+        locked = encrypted_keys(identities)
+        if locked and not os.environ.get("SSH_AUTH_SOCK"):
+            raise paramiko.AuthenticationException(
+                f"the key {locked[0]} is encrypted and no ssh-agent holds it (the suite asks for no passphrase): "
+                f"eval $(ssh-agent) && ssh-add {locked[0]}, then run again") from None
+        raise exc
+    transport = client.get_transport()
+    transport.set_keepalive(settings.alive_interval)
+    tcp = transport.sock
+    if isinstance(tcp, socket.socket):
+        # small commands in a row: without this, Nagle and delayed ACKs add a delayed ACK's wait to each
+        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if counter is not None:
+        counter[settings.alias] = counter.get(settings.alias, 0) + 1
+    return client
+
+
 class CheckedParamikoBackend(ParamikoBackend):
     NAME = "paramiko"
-    connections: dict[str, int] = {}  # host → SSH connections opened by this process
+    connections: dict[str, int] = {}  # host → SSH connections opened by this process (jump hosts too)
     users: dict[str, str] = {}  # host → the user this process logs in as
+    jumps: dict[str, list[str]] = {}  # host → the jump hosts it is reached through
 
-    def _read_config(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(connect() arguments, raw SSH config entries) for this host."""
-        cfg: dict[str, Any] = {
-            "hostname": self.host.name,
-            "port": int(self.host.port) if self.host.port else 22,
-            "username": self.host.user,
-            "timeout": self.timeout,
-            "banner_timeout": self.timeout,
-            "auth_timeout": self.timeout,
-            "password": self.host.password,
-        }
-        path = self.ssh_config or os.path.expanduser("~/.ssh/config")
-        raw: dict[str, Any] = {}
-        if os.path.exists(path):
-            config = ssh_config(path)
-            raw = config.lookup(self.host.name)
-            scratch = paramiko.SSHClient()
-            self._load_ssh_config(scratch, cfg, config, os.path.dirname(path))
-        for key in ("gss_auth", "gss_kex"):  # paramiko 5 has no GSSAPI
-            cfg.pop(key, None)
-        # as OpenSSH does: what the host spec says (user@host:port) wins over the SSH config
-        if self.host.user:
-            cfg["username"] = self.host.user
-        if self.host.port:
-            cfg["port"] = int(self.host.port)
-        if not cfg.get("username"):
-            import getpass
-
-            cfg["username"] = getpass.getuser()
-        CheckedParamikoBackend.users[self.host.name] = cfg["username"]
-        if self.ssh_identity_file:
-            cfg["key_filename"] = self.ssh_identity_file
-        if cfg.get("key_filename"):
-            cfg["look_for_keys"] = False
-        return cfg, raw
+    def settings(self) -> Settings:
+        """This host's settings as the user's ssh resolves them (the host spec's user and port as -l and -p)."""
+        return resolve(self.host.name, self.ssh_config, self.host.user, self.host.port)
 
     @connection_property
     def client(self) -> paramiko.SSHClient:
-        cfg, raw = self._read_config()
-        client = paramiko.SSHClient()
-        # as load_system_host_keys and load_host_keys do, from the files as parsed once (see _parsed)
-        default = os.path.expanduser("~/.ssh/known_hosts")
-        if os.path.exists(default):
-            client._system_host_keys._entries.extend(_known_hosts(default))
-        for path in str(raw.get("userknownhostsfile", "")).split():
-            path = os.path.expanduser(path)
-            if os.path.exists(path):
-                client._host_keys_filename = path  # where accept-new adds a key, as load_host_keys sets it
-                client._host_keys._entries.extend(_known_hosts(path))
-        strict = str(raw.get("stricthostkeychecking", "yes")).lower()
-        if strict == "no":
-            client.set_missing_host_key_policy(paramiko.WarningPolicy())
-        elif strict == "accept-new":
-            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        else:
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        alias = raw.get("hostkeyalias")
-        if alias:
-            keys = client.get_host_keys().lookup(alias)
-            if keys:
-                for kind, key in keys.items():
-                    client.get_host_keys().add(cfg["hostname"], kind, key)
-        connect_within(client, cfg, CONNECT_BUDGET)
-        sock = client.get_transport().sock
-        if isinstance(sock, socket.socket):
-            # small commands in a row: without this, Nagle and delayed ACKs add a delayed ACK's wait to each
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        CheckedParamikoBackend.connections[self.host.name] = CheckedParamikoBackend.connections.get(self.host.name, 0) + 1
-        return client
+        try:
+            settings = self.settings()
+        except SSHConfigError as exc:
+            raise paramiko.SSHException(str(exc)) from None
+        CheckedParamikoBackend.users[self.host.name] = settings.user
+        CheckedParamikoBackend.jumps[self.host.name] = [hop.host for hop in settings.proxy_jump]
+        return open_client(settings, self.host.password, self.ssh_identity_file,
+                           counter=CheckedParamikoBackend.connections)
 
     def run(self, command: str, *args: str, **kwargs: Any):
         """testinfra's run, except that a connection that cannot be made fails once: testinfra's own retry
@@ -224,7 +259,7 @@ def connect_within(client: paramiko.SSHClient, cfg: dict[str, Any], budget: floa
     import threading
     import time
 
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + max(0.5, budget)
     proxy = cfg.get("sock")
     sock = proxy or _open(cfg, deadline)
     left = max(0.5, deadline - time.monotonic())

@@ -110,3 +110,9 @@ def check_ssh_config(path: str | None) -> None:
     hosts would then fail as unknown names, far from the cause)."""
     if path and not os.path.isfile(path):
         raise TargetError(f"--ssh-config {path}: no such file")
+    from core.sshconf import SSHConfigError, resolve
+
+    try:  # the user's ssh reads every host's settings: without it, or with a line it refuses, nothing connects
+        resolve("kthw-config-check", path)
+    except SSHConfigError as exc:
+        raise TargetError(str(exc).replace("ssh -G kthw-config-check: ", "ssh refuses the SSH config: ")) from None

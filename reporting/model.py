@@ -134,8 +134,11 @@ class Run:
             if record.get(field_name):
                 into[host] = record[field_name]
         seen = self.connections_by_process.setdefault(process, {})
-        seen[host] = max(seen.get(host, 0), record.get("ssh_connections", 0))
-        self.connections[host] = sum(p.get(host, 0) for p in self.connections_by_process.values())
+        counts = {host: record.get("ssh_connections", 0)}
+        counts.update({f"{j} (jump host)": n for j, n in (record.get("jump_connections") or {}).items()})
+        for name, n in counts.items():  # a jump host's connection is shared by the hosts behind it
+            seen[name] = max(seen.get(name, 0), n)
+            self.connections[name] = sum(p.get(name, 0) for p in self.connections_by_process.values())
 
     def hosts(self) -> list[HostSummary]:
         """Every host, failing ones first (a class: who needs help first), each with its first failure."""

@@ -33,10 +33,10 @@ def connect(spec: str, ssh_config: str | None, identity: str | None = None, sudo
 
 
 def _address(spec: str, ssh_config: str | None) -> str:
-    from core.ssh import ssh_config as parsed
+    from core.sshconf import resolve
 
     name = spec.split("@")[-1].split(":")[0]
-    addr = parsed(ssh_config).lookup(name).get("hostname", name) if ssh_config else name
+    addr = resolve(name, ssh_config).hostname
     ipaddress.ip_address(addr)  # a cluster member is named by its address in --initial-cluster
     return addr
 

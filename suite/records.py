@@ -75,4 +75,6 @@ def host_record(config: pytest.Config, host: str) -> dict:
     target = config.stash[TARGETS_KEY].ready.get(host) if TARGETS_KEY in config.stash else None
     return {"host": host, "etcd_version": getattr(target, "found_version", "") or "",
             "hint": getattr(target, "hint", "") or "", "user": ssh.CheckedParamikoBackend.users.get(host, ""),
-            "ssh_connections": ssh.CheckedParamikoBackend.connections.get(host, 0)}
+            "ssh_connections": ssh.CheckedParamikoBackend.connections.get(host, 0),
+            "jump_connections": {j: ssh.CheckedParamikoBackend.connections.get(j, 0)
+                                 for j in ssh.CheckedParamikoBackend.jumps.get(host, [])}}

@@ -321,13 +321,15 @@ class Targets:
 
     def cluster_addresses(self) -> dict[str, str]:
         """{host name: address} of the production cluster: machines.txt, else the SSH config's HostName."""
-        from core.ssh import ssh_config
+        from core.sshconf import SSHConfigError, resolve
 
         out = {}
         config_path = self.config.option.ssh_config
-        config = ssh_config(config_path) if config_path and Path(config_path).exists() else None
         for name in self.hosts:
-            addr = self.addresses.get(name) or (config.lookup(name).get("hostname") if config else None) or name
+            try:
+                addr = self.addresses.get(name) or resolve(name, config_path).hostname
+            except SSHConfigError as exc:
+                raise _failure("the production cluster", str(exc), "correct the SSH config (ssh -G shows it)") from None
             try:
                 ipaddress.ip_address(addr)
             except ValueError:

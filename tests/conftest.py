@@ -42,7 +42,7 @@ LAB_GROUPS = {
 
 SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_audit_lab.py", "tests/test_editions_lab.py", "tests/test_faults.py",
-    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_record_lab.py",
+    "tests/test_jumpbox_lab.py", "tests/test_lab.py", "tests/test_reach_lab.py", "tests/test_record_lab.py",
     "tests/test_suite_lab.py",
 )
 FIRST = ("production-faults", "server", "production", "faults", "spare", "controllers", "many", "class", "spare-1")  # longest first

@@ -54,13 +54,10 @@ def test_the_user_and_port_of_the_host_spec_win_over_the_ssh_config(tmp_path):
     config = tmp_path / "ssh_config"
     config.write_text("Host server\n  HostName 10.240.0.10\n  User root\n  Port 2222\n")
     ssh.install()
-    given = testinfra.get_host("paramiko://student@server:22", ssh_config=str(config)).backend
-    cfg, _ = given._read_config()
-    assert (cfg["username"], cfg["port"], cfg["hostname"]) == ("student", 22, "10.240.0.10")
-    assert ssh.CheckedParamikoBackend.users["server"] == "student"
-    plain = testinfra.get_host("paramiko://server", ssh_config=str(config)).backend
-    cfg, _ = plain._read_config()
-    assert (cfg["username"], cfg["port"]) == ("root", 2222)  # nothing given: the config says
+    given = testinfra.get_host("paramiko://student@server:22", ssh_config=str(config)).backend.settings()
+    assert (given.user, given.port, given.hostname) == ("student", 22, "10.240.0.10")
+    plain = testinfra.get_host("paramiko://server", ssh_config=str(config)).backend.settings()
+    assert (plain.user, plain.port) == ("root", 2222)  # nothing given: the config says
 
 
 def test_an_ssh_config_that_is_not_there_is_a_one_line_usage_error(tmp_path):

@@ -11,10 +11,10 @@ checked by paramiko, which never asks a server for one: such a host is refused i
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import hmac
 import os
+import re
 import threading
 from dataclasses import dataclass
 
@@ -44,11 +44,16 @@ class Entry:
         hit = False
         for pattern in self.patterns.split(","):
             negated = pattern.startswith("!")
-            if fnmatch.fnmatchcase(name.lower(), pattern.lstrip("!").lower()):
+            if _pattern(pattern.lstrip("!")).fullmatch(name.lower()):
                 if negated:
                     return False
                 hit = True
         return hit
+
+
+def _pattern(pattern: str) -> re.Pattern:
+    """ssh's wildcards: ``*`` and ``?`` only (``[host]:port`` is plain text, not a character class)."""
+    return re.compile(re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", "."))
 
 
 _CACHE: dict[str, tuple[tuple, list[Entry]]] = {}

@@ -104,12 +104,15 @@ def encrypted_keys(paths: list[str]) -> list[str]:
     """The key files that need a passphrase (the suite never asks for one)."""
     out = []
     for path in paths:
-        try:
-            paramiko.PKey.from_path(path)
-        except paramiko.PasswordRequiredException:
-            out.append(path)
-        except Exception:  # noqa: BLE001 - not a key paramiko reads: not ours to judge
-            pass
+        for kind in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            try:
+                kind.from_private_key_file(path)
+                break
+            except paramiko.PasswordRequiredException:
+                out.append(path)
+                break
+            except Exception:  # noqa: BLE001 - not a key of this kind
+                continue
     return out
 
 

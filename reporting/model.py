@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import shlex
 import functools
 import re
 from dataclasses import dataclass, field
@@ -123,6 +124,7 @@ class Run:
     connections: dict[str, int] = field(default_factory=dict)  # host → SSH connections the checks opened
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
     rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host
+    host_specs: dict[str, str] = field(default_factory=dict)  # host → how the run named it (student@server:2222)
 
     def add_host(self, record: dict, process: str = "main") -> None:
         """What a host's record (suite/records.py) says of it, from one process: its etcd, edition hint, login user;
@@ -193,7 +195,10 @@ class Run:
         ids = list(dict.fromkeys(cid for o in self.to_fix(host) for cid in o.failed_ids))
         if not ids or not self.rerun:
             return ""
-        return self.rerun.replace("{hosts}", host).replace("{checks}", ",".join(ids))
+        command = self.rerun.replace("{hosts}", shlex.quote(self.host_specs.get(host, host)))
+        if "host.preflight" in ids:  # nothing was judged: the whole audit again
+            return command.replace(" --check={checks}", "")
+        return command.replace("{checks}", ",".join(ids))
 
 
 def outcome_from_report(report) -> Outcome:

@@ -37,6 +37,7 @@ def start(config: pytest.Config, options: dict[str, str]) -> None:
 
     plan = config.stash.get(PLAN_KEY, None)
     run.rerun = rerun_template(list(config.invocation_params.args), lab=plan is not None and plan.mode == "lab")
+    run.host_specs = host_specs(config.option.hosts or "")
     config.stash[RUN_KEY] = run
 
 
@@ -48,6 +49,19 @@ FLAGS_WITHOUT_VALUE = {"--self-contained-html"}
 KEPT_WITH_VALUE = {"--ssh-config", "--ssh-identity-file", "--edition", "--profile", "--etcd-set", "--etcd-config",
                    "--etcd-binaries", "--etcd-source", "--certs-dir", "--etcd-version", "--etcd-boot-timeout",
                    "--sudo-user", "--connection"}
+
+
+def host_specs(hosts: str) -> dict[str, str]:
+    """{host name: the spec the run was given}: a re-run logs in as the same user on the same port."""
+    out = {}
+    for spec in filter(None, (s.strip() for s in hosts.split(","))):
+        name = spec.rpartition("@")[2]
+        if name.startswith("["):
+            name = name[1:].partition("]")[0]
+        elif name.count(":") == 1:
+            name = name.partition(":")[0]
+        out[name] = spec
+    return out
 
 
 def rerun_template(args: list[str], lab: bool = False) -> str:

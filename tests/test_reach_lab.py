@@ -105,3 +105,97 @@ def test_a_jump_host_that_cannot_be_reached_is_named(tmp_path):
     assert rc == 1
     assert ("cannot check SSH connection to server: cannot reach server through nowhere-jump: the jump host "
             "nowhere-jump (127.0.0.1:9): connection refused") in output, output[-3000:]
+
+
+def _lab_block(name: str, extra: str, known_hosts: str | None = None) -> str:
+    address = Lab().addresses()[name]
+    return (f"Host {name}\n  User root\n  UserKnownHostsFile {known_hosts or ROOT / '.lab/known_hosts'}\n"
+            f"Match host {name} user root exec \"test -d /\"\n  HostName {address}\n{extra}")
+
+
+def _fast(tmp_path, config, *more):
+    return run_features(tmp_path, "--hosts=server", f"--ssh-config={config}", "--check=service.*", *more)
+
+
+@pytest.fixture
+def server_up():
+    Lab().up(["server"])
+    return Lab().addresses()["server"]
+
+
+def test_a_key_only_in_an_agent_and_a_match_block(server_up, tmp_path, monkeypatch):
+    key = tmp_path / "id"
+    key.write_bytes((ROOT / ".lab/id_ed25519").read_bytes())
+    key.chmod(0o600)
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            if sock.exists():
+                break
+            subprocess.run(["sleep", "0.1"])
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        assert subprocess.run(["ssh-add", str(key)], capture_output=True).returncode == 0
+        key.unlink()  # the agent alone holds it now
+        config = tmp_path / "config"
+        config.write_text(_lab_block("server", "  IdentityFile none\n"))
+        rc, results, output = _fast(tmp_path, config)
+        assert rc == 0 and not failed(results) and "server: PASS" in output, output[-3000:]
+    finally:
+        agent.terminate()
+
+
+def test_an_encrypted_key_without_an_agent_is_one_line(server_up, tmp_path, monkeypatch):
+    key = tmp_path / "id"
+    key.write_bytes((ROOT / ".lab/id_ed25519").read_bytes())
+    key.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-P", "", "-N", "secret words", "-f", str(key)], check=True)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    config = tmp_path / "config"
+    config.write_text(_lab_block("server", f"  IdentityFile {key}\n  IdentitiesOnly yes\n"))
+    rc, results, output = _fast(tmp_path, config)
+    lines = [ln for ln in output.splitlines() if ln.startswith("precondition failed: [host.preflight]")]
+    assert rc == 1 and len(lines) == 1, output[-3000:]
+    assert f"the key {key} is encrypted and no ssh-agent holds it" in lines[0] and f"ssh-add {key}" in lines[0]
+    assert "Traceback" not in output
+
+
+def test_a_user_certificate_from_certificatefile(server_up, tmp_path):
+    """A key the host does not list, with a certificate signed by a CA sshd trusts (TrustedUserCAKeys)."""
+    from provision.lab import Lab as _Lab
+
+    lab = _Lab()
+    ca, key = tmp_path / "user_ca", tmp_path / "id_cert_only"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ca)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", "student", "-n", "root", str(key) + ".pub"], check=True)
+    cert = tmp_path / "signed.pub"  # not the name paramiko would look for by itself (id_cert_only-cert.pub)
+    (tmp_path / "id_cert_only-cert.pub").rename(cert)
+    ca_pub = (tmp_path / "user_ca.pub").read_text().strip()
+    rc, _ = lab.ssh("server", f"echo '{ca_pub}' > /etc/ssh/user_ca.pub && echo 'TrustedUserCAKeys "
+                              "/etc/ssh/user_ca.pub' > /etc/ssh/sshd_config.d/zz-ca.conf && systemctl reload ssh")
+    assert rc == 0
+    try:
+        config = tmp_path / "config"
+        config.write_text(_lab_block("server", f"  IdentityFile {key}\n  CertificateFile {cert}\n"
+                                               "  IdentitiesOnly yes\n"))
+        rc, results, output = _fast(tmp_path, config)
+        assert rc == 0 and "server: PASS" in output, output[-3000:]
+        config.write_text(_lab_block("server", f"  IdentityFile {key}\n  IdentitiesOnly yes\n"))
+        rc, results, output = _fast(tmp_path, config)
+        assert rc == 1 and "authentication failed" in output, output[-3000:]  # the certificate was what let it in
+    finally:
+        lab.ssh("server", "rm -f /etc/ssh/sshd_config.d/zz-ca.conf /etc/ssh/user_ca.pub && systemctl reload ssh")
+
+
+def test_a_host_known_only_by_its_certificate_authority_is_refused_in_one_line(server_up, tmp_path):
+    known = tmp_path / "known_hosts"
+    ca = tmp_path / "host_ca"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ca)], check=True)
+    known.write_text(f"@cert-authority {server_up} {(tmp_path / 'host_ca.pub').read_text()}")
+    config = tmp_path / "config"
+    config.write_text(_lab_block("server", f"  IdentityFile {ROOT / '.lab/id_ed25519'}\n", known_hosts=str(known)))
+    rc, results, output = _fast(tmp_path, config)
+    lines = [ln for ln in output.splitlines() if ln.startswith("precondition failed: [host.preflight]")]
+    assert rc == 1 and len(lines) == 1, output[-3000:]
+    assert "host key is certified by a CA (@cert-authority in" in lines[0] and "cannot be checked here" in lines[0]

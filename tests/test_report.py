@@ -176,3 +176,31 @@ def test_rerun_keeps_how_hosts_are_reached_and_drops_the_selection():
     assert got.endswith("features/ --hosts={hosts} --ssh-config=/x/ssh_config --edition kthw-2020 "
                         "--etcd-set 'name=a b' --check={checks}")
     assert rerun_template(["features/"], lab=True).endswith("features/ --check={checks}")
+
+
+def test_rerun_reaches_each_host_as_the_run_did():
+    """The re-run line keeps the user and port of each host spec, the config, sudo, edition and profile; after a
+    failed pre-flight it runs the whole audit again."""
+    from reporting.model import Outcome, Run
+    from reporting.plugin import host_specs, rerun_template
+
+    args = ["features/", "--hosts=student@server,node-0:2222,ops@[fd00::5]:22", "--ssh-config", "/x/cfg", "--sudo",
+            "--edition=kthw-2020", "--profile", "production", "--ssh-identity-file=/k/id"]
+    run = Run("1", {}, None)
+    run.rerun = rerun_template(args)
+    run.host_specs = host_specs(args[1].split("=", 1)[1])
+    assert run.host_specs == {"server": "student@server", "node-0": "node-0:2222", "fd00::5": "ops@[fd00::5]:22"}
+
+    def failing(host, check):
+        return Outcome(nodeid=f"t[{host}]", host=host, feature="F", feature_file="", scenario="s", status="failed",
+                       duration=0.0, steps=[], failed_check=check)
+
+    run.outcomes = [failing("server", "dir.data"), failing("node-0", "host.preflight"),
+                    failing("fd00::5", "unit.file")]
+    assert run.rerun_command("server").endswith(
+        "features/ --hosts=student@server --ssh-config /x/cfg --sudo --edition=kthw-2020 --profile production "
+        "--ssh-identity-file=/k/id --check=dir.data")
+    assert run.rerun_command("node-0").endswith(
+        "features/ --hosts=node-0:2222 --ssh-config /x/cfg --sudo --edition=kthw-2020 --profile production "
+        "--ssh-identity-file=/k/id")  # the pre-flight failed: nothing was judged, all again
+    assert "--hosts='ops@[fd00::5]:22' " in run.rerun_command("fd00::5")

@@ -1,4 +1,4 @@
-# make check HOSTS=server: from the tutorial's jumpbox, audit your own host(s) (only a Python environment is set up)
+# make check HOSTS=server (or bin/check server, which needs no make): audit your own host(s) (only a Python environment is set up)
 # make demo: set everything up, then run the features against the local lab (reports in reports/)
 # make test: set everything up, then run the project's whole test suite
 SHELL := /bin/bash
@@ -27,7 +27,8 @@ system:
 	fi
 
 $(VENV)/.installed-audit: requirements-audit.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "make: python3 -m venv failed: sudo apt-get install python3-venv"; exit 1; }
+	@test -x $(PY) || { $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 && $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; } || \
+	  { rm -rf $(VENV); echo "make: $(PYTHON) cannot make a virtual environment (no ensurepip): sudo apt-get install -y python3-venv"; exit 1; }
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-audit.txt
 	@touch $@
 

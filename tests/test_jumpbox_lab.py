@@ -29,11 +29,12 @@ def jumpbox():
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", STUDENT], check=True)
     home = Path(f"/home/{STUDENT}")
     clone = home / "kthw-etcd"
-    if not clone.exists():  # the project as committed, owned by the student (what their clone would hold)
-        clone.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(clone)], input=archive, check=True)
-        subprocess.run(["chown", "-R", f"{STUDENT}:{STUDENT}", str(clone)], check=True)
+    # the project as committed, owned by the student (what their clone would hold); written again over an
+    # earlier run's clone, its .venv kept
+    clone.mkdir(exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(clone)], input=archive, check=True)
+    subprocess.run(["chown", "-R", f"{STUDENT}:{STUDENT}", str(clone)], check=True)
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     (ssh_dir / "id_lab").write_bytes((ROOT / ".lab/id_ed25519").read_bytes())

@@ -69,6 +69,7 @@ def hosts_of(data: dict, group: str = "all") -> list[str]:
 SSH_OPTIONS = {  # ansible's ssh -o options that matter for reaching and trusting the host
     "userknownhostsfile": "UserKnownHostsFile", "stricthostkeychecking": "StrictHostKeyChecking",
     "hostkeyalias": "HostKeyAlias", "proxycommand": "ProxyCommand", "identityfile": "IdentityFile",
+    "proxyjump": "ProxyJump",
 }
 
 
@@ -94,6 +95,8 @@ def ssh_block(name: str, hostvars: dict) -> str:
         key_, _, value = option.partition("=")
         if key_.lower() in SSH_OPTIONS and value:
             lines.append(f"  {SSH_OPTIONS[key_.lower()]} {value}")
+        elif word == "-J" and i + 1 < len(words):
+            lines.append(f"  ProxyJump {words[i + 1]}")
     return "\n".join(lines) + "\n"
 
 
@@ -110,8 +113,8 @@ def to_ssh_config(inventory: str, spec: str | None, user_config: str | None) -> 
     hostvars = data.get("_meta", {}).get("hostvars", {})
     text = "".join(ssh_block(n, hostvars.get(n, {})) + "\n" for n in names)
     base = user_config or os.path.expanduser("~/.ssh/config")
-    if os.path.exists(base):
-        text += f"# from {base}\n" + Path(base).read_text()
+    if os.path.exists(base):  # included as ssh reads it (its own Include lines keep their meaning)
+        text += f"Match all\nInclude {os.path.abspath(base)}\n"
     fd, path = tempfile.mkstemp(prefix="kthw-inventory-", suffix=".ssh_config")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)

@@ -30,7 +30,10 @@ def test_an_inventory_becomes_ssh_config_blocks(tmp_path):
     assert names == ["server"]
     assert ("Host server\n  HostName 10.240.0.10\n  User student\n  Port 2222\n  IdentityFile /k/id\n"
             "  UserKnownHostsFile /k/known_hosts\n  StrictHostKeyChecking accept-new\n") in text
-    assert text.rstrip().endswith("ConnectTimeout 5")  # the user's own config still applies after
+    from core.sshconf import resolve
+
+    settings = resolve("server", path)  # as ssh reads it: the user's own config still applies after
+    assert (settings.connect_timeout, settings.user, settings.port) == (5, "student", 2222)
     os.unlink(path)
     for spec in (None, "ansible://cluster"):
         names, path = to_ssh_config(str(inv), spec, str(user_config))

@@ -129,6 +129,19 @@ class PreconditionFailure(CheckFailure):
         return f"cannot check {r.what}: {r.found}" + (f" (fix: {r.fix})" if r.fix else "")
 
 
+class ConnectionLost(PreconditionFailure):
+    """An established SSH connection was lost (the network went silent, or the host dropped it and refused a new
+    one): reported once per host; what could not be asked afterwards is not judged."""
+
+    def __init__(self, result: Result, host: str, remote: object):
+        super().__init__(result)
+        self.host, self.remote = host, remote
+
+    def line(self) -> str:
+        r = self.result
+        return f"lost the SSH connection to {self.host} {r.found}" + (f" (fix: {r.fix})" if r.fix else "")
+
+
 def require(result: Result) -> Result:
     """Raise :class:`CheckFailure` unless the check holds."""
     __tracebackhide__ = True

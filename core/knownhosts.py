@@ -25,6 +25,18 @@ class HostKeyRefused(paramiko.SSHException):
     """The server's key is not one ssh would accept; the message says why and what to do, in one line."""
 
 
+class HostKeyChanged(paramiko.BadHostKeyException):
+    """The known_hosts files hold another key of the same kind for the host (paramiko's own exception, whose
+    message says what to do)."""
+
+    def __init__(self, name: str, got: paramiko.PKey, expected: paramiko.PKey, message: str):
+        super().__init__(name, got, expected)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass(frozen=True)
 class Entry:
     marker: str  # "", "@cert-authority" or "@revoked"
@@ -107,9 +119,11 @@ def judge(key: paramiko.PKey, name: str, files: list[str], strict: str, shown: s
         return "known"
     same_kind = [e for e in plain if e.keytype == kind]
     if same_kind and strict != "no":
-        raise HostKeyRefused(
-            f"the host key of {shown} has changed ({kind} {key.fingerprint} is not the one in {same_kind[0].path}): "
-            f"refusing to connect; if the host was rebuilt on purpose: ssh-keygen -R '{name}' -f {same_kind[0].path}")
+        known = same_kind[0]
+        raise HostKeyChanged(name, key, paramiko.PKey.from_type_string(known.keytype, known.blob), (
+            f"the host key of {name} has changed ({shown} offers {kind} {key.fingerprint}, not the key in "
+            f"{known.path}): refusing to connect; if the host was rebuilt on purpose: ssh-keygen -R '{name}' -f "
+            f"{known.path}"))
     cas = [e for e in found if e.marker == "@cert-authority"]
     if cas and not plain and strict != "no":
         raise HostKeyRefused(

@@ -13,7 +13,7 @@ import time
 
 import paramiko
 
-from core.evidence import DEFAULT_TIMEOUT, Evidence, PreconditionFailure, Result, quote_command
+from core.evidence import DEFAULT_TIMEOUT, ConnectionLost, Evidence, PreconditionFailure, Result, quote_command
 
 
 class ReadOnlyError(RuntimeError):
@@ -36,6 +36,10 @@ class Remote:
         self._unkept: dict[str, Evidence] = {}  # read-only commands that timed out or lost the connection
         self._read_only = False
         self.broken = False  # the SSH connection failed
+        self.lost: Result | None = None  # an established connection was lost (see :meth:`_exec`)
+        self.lost_reported = False  # a scenario has reported the loss (suite/checkstep.py): the others are skipped
+        self.asked = 0  # commands sent over SSH, and answered
+        self.answered = 0
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Event] = {}  # look commands on their way (see :meth:`look`)
         self._local = threading.local()  # .recording: the commands noted by :meth:`recording` in this thread
@@ -117,7 +121,7 @@ class Remote:
             f"printf '\\n{mark} rc {i} %d\\n' $?\n" for i, c in enumerate(todo))
         answered = 0
         try:
-            whole = self._exec(script, limit, keep=False)
+            whole = self._exec(script, limit, keep=False, commands=len(todo))
             outs, rcs = _split_batch(whole.stdout, mark)
             errs, _ = _split_batch(whole.stderr, mark)
             with self._lock:
@@ -162,17 +166,29 @@ class Remote:
             raise ReadOnlyError(f"not run while only reading: {command}")
         self._seen.clear()
         self._unkept.clear()
-        return self._exec(command, timeout)
+        return self._exec(command, timeout, retry=True)
 
-    def _exec(self, command: str, timeout: int | None, keep: bool = True) -> Evidence:
+    def _exec(self, command: str, timeout: int | None, keep: bool = True, commands: int = 1,
+              retry: bool = False) -> Evidence:
+        """One command (or a batch of ``commands``) over SSH. Once an established connection is lost, reading is
+        not tried again (a silent network would hold each try for the connect timeout); ``retry`` (a command that
+        acts, e.g. after a reboot) connects anew."""
+        if self.lost is not None and not retry:
+            raise ConnectionLost(self.lost, self._host_name(), self)
         limit = timeout or self.timeout
         wrapped = f"timeout -k 2 {int(limit)} sh -c {shlex.quote(command)}"
         started = time.monotonic()
+        self.asked += commands
         try:
             out = self.host.run(wrapped)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             self.broken = True
+            if self.answered or type(exc).__name__ == "ConnectionLost":  # it had answered: the connection was lost
+                self.lost = lost_result(self._host_name(), exc, self.answered, self.asked)
+                raise ConnectionLost(self.lost, self._host_name(), self) from None
             raise PreconditionFailure(connection_result(self.host, exc)) from None
+        self.answered += commands
+        self.lost = None
         ev = Evidence(command, out.rc, out.stdout, out.stderr, seconds=time.monotonic() - started)
         if out.rc == 124:
             ev.note = f"killed after {limit}s"
@@ -202,6 +218,10 @@ class Remote:
                     raise PreconditionFailure(connection_result(self.host, exc)) from None
         raise AssertionError("unreachable")
 
+    def _host_name(self) -> str:
+        backend = getattr(self.host, "backend", None)
+        return getattr(getattr(backend, "host", None), "name", None) or self.name
+
     def read(self, path: str, timeout: int | None = None) -> Evidence:
         return self.look("cat -- %s", path, timeout=timeout)
 
@@ -227,6 +247,8 @@ def describe_connection_error(exc: BaseException) -> str:
         first = next(iter(exc.errors.values()), None)
         if first is not None:
             return f"{describe_connection_error(first)} ({exc.args[1] if len(exc.args) > 1 else exc})"
+    if type(exc).__name__ == "HostKeyChanged":
+        return str(exc)
     if isinstance(exc, paramiko.BadHostKeyException):
         return (
             f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
@@ -249,6 +271,14 @@ def describe_connection_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def lost_result(name: str, exc: BaseException, answered: int, asked: int) -> Result:
+    """The SSH connection to a host that had answered is gone: when, and why, in one line."""
+    why = describe_connection_error(exc) if type(exc).__name__ != "EOFError" or str(exc) else "closed by the host"
+    return Result(what=f"SSH connection to {name}", ok=False, expected="the connection lasts the whole audit",
+                  found=f"after {answered} of {asked} commands answered: {why}",
+                  fix=f"check the network to {name} (ssh {name} true), then run again")
 
 
 def connection_result(host, exc: BaseException) -> Result:

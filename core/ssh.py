@@ -11,6 +11,7 @@ offers the config's keys, an agent's and a ``CertificateFile``, and sends keepal
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -23,7 +24,7 @@ from testinfra.backend.paramiko import ParamikoBackend
 from core import knownhosts
 from core.sshconf import Settings, SSHConfigError, jump_settings, resolve
 
-COMMAND_TIMEOUT = 300  # seconds without any output before the local side gives up on a channel
+COMMAND_TIMEOUT = 300  # seconds this side waits for a command that carries no remote timeout of its own
 SESSION_RETRIES = 600  # a session refused for sshd's MaxSessions is asked again every 0.1 s, for up to a minute
 CONNECT_BUDGET = 10.0  # seconds for TCP connect, SSH banner, key exchange and authentication together
 
@@ -159,7 +160,7 @@ def open_client(settings: Settings, password: str | None = None, identity: str |
                 f"eval $(ssh-agent) && ssh-add {locked[0]}, then run again") from None
         raise exc
     transport = client.get_transport()
-    transport.set_keepalive(settings.alive_interval)
+    watch(transport, settings.alive_interval, settings.alive_count_max, settings.alias)
     tcp = transport.sock
     if isinstance(tcp, socket.socket):
         # small commands in a row: without this, Nagle and delayed ACKs add a delayed ACK's wait to each
@@ -191,13 +192,17 @@ class CheckedParamikoBackend(ParamikoBackend):
                            counter=CheckedParamikoBackend.connections)
 
     def run(self, command: str, *args: str, **kwargs: Any):
-        """testinfra's run, except that a connection that cannot be made fails once: testinfra's own retry
-        would connect a second time on any SSH error (an unknown key, a silent host: twice the wait)."""
+        """testinfra's run, except that a connection that cannot be made fails once (testinfra's own retry would
+        connect a second time on any SSH error: an unknown key, a silent host, twice the wait), and a connection
+        whose network went silent is not tried again (the watchdog closed it: :func:`watch`)."""
         cmd = self.encode(self.get_command(command, *args))
         client = self.client  # connecting happens here, outside the retry below
         try:
             rc, stdout, stderr = self._exec_command(cmd)
-        except (paramiko.ssh_exception.SSHException, ConnectionResetError):
+        except ConnectionLost:
+            del self.client  # the next command connects anew (after a reboot the host answers again)
+            raise
+        except (paramiko.ssh_exception.SSHException, ConnectionResetError, EOFError):
             transport = client.get_transport()
             if transport is not None and transport.is_active():
                 raise
@@ -218,14 +223,87 @@ class CheckedParamikoBackend(ParamikoBackend):
                 if attempt == SESSION_RETRIES - 1:
                     raise
                 time.sleep(0.1)
-        chan.settimeout(COMMAND_TIMEOUT)
+            except paramiko.SSHException:
+                _raise_if_lost(transport)
+                raise
         if self.get_pty:
             chan.get_pty()
         chan.exec_command(command)
-        stdout = b"".join(chan.makefile("rb"))
-        stderr = b"".join(chan.makefile_stderr("rb"))
-        rc = chan.recv_exit_status()
-        return rc, stdout, stderr
+        return collect(chan, transport, deadline_of(command))
+
+
+GRACE = 15  # seconds on this side beyond a command's own remote timeout (its answer still has to travel)
+_REMOTE_LIMIT = re.compile(rb"timeout -k (\d+) (\d+) ")
+
+
+def deadline_of(command: bytes) -> float:
+    """Seconds this side waits for a command: its remote ``timeout`` (core.remote wraps every command in one)
+    plus :data:`GRACE`; :data:`COMMAND_TIMEOUT` for a command without one."""
+    m = _REMOTE_LIMIT.search(command)
+    return int(m.group(1)) + int(m.group(2)) + GRACE if m else COMMAND_TIMEOUT
+
+
+def collect(chan: paramiko.Channel, transport: paramiko.Transport, limit: float) -> tuple[int, bytes, bytes]:
+    """A command's output and exit code, read within ``limit`` seconds on this side: past it the channel is
+    closed and the command counts as timed out (exit 124, as ``timeout`` says); a connection lost meanwhile
+    raises :class:`ConnectionLost`."""
+    import select
+
+    end = time.monotonic() + limit
+    out: list[bytes] = []
+    err: list[bytes] = []
+    while True:
+        while chan.recv_ready():
+            out.append(chan.recv(65536))
+        while chan.recv_stderr_ready():
+            err.append(chan.recv_stderr(65536))
+        if (chan.exit_status_ready() and (chan.eof_received or chan.closed) and not chan.recv_ready()
+                and not chan.recv_stderr_ready()):
+            return chan.recv_exit_status(), b"".join(out), b"".join(err)
+        if not transport.is_active() or (chan.closed and not chan.exit_status_ready()):
+            _raise_if_lost(transport)
+            raise EOFError("the connection was closed before the command ended")
+        left = end - time.monotonic()
+        if left <= 0:
+            chan.close()
+            return 124, b"".join(out), b"".join(err) + f"\nno answer within {limit:.0f}s on this side".encode()
+        select.select([chan], [], [], min(left, 0.5))
+
+
+class ConnectionLost(paramiko.SSHException):
+    """The network went silent: keepalives went unanswered and the watchdog closed the connection."""
+
+
+def _raise_if_lost(transport: paramiko.Transport) -> None:
+    why = getattr(transport, "kthw_lost", "")
+    if why:
+        raise ConnectionLost(why)
+
+
+def watch(transport: paramiko.Transport, interval: float, count: int, name: str) -> None:
+    """ssh's ServerAliveInterval/ServerAliveCountMax: a keepalive that asks for an answer every ``interval``
+    seconds; when none comes for ``interval * count`` seconds the connection is closed, so that nothing waits on
+    a network gone silent (paramiko's own keepalive asks for no answer, and a silent peer is never noticed)."""
+
+    def probe() -> None:
+        try:
+            transport.global_request("keepalive@openssh.com", wait=True)
+        except Exception:  # noqa: BLE001 - a closed transport ends the watch below
+            pass
+
+    def loop() -> None:
+        while transport.is_active():
+            asking = threading.Thread(target=probe, daemon=True, name=f"keepalive {name}")
+            asking.start()
+            asking.join(interval * count)
+            if asking.is_alive() and transport.is_active():
+                transport.kthw_lost = (f"no answer from {name} for {interval * count:.0f}s (ServerAliveInterval "
+                                       f"{interval:g} x ServerAliveCountMax {count}): the network went silent")
+                transport.close()
+                return
+            time.sleep(interval)
+
+    threading.Thread(target=loop, daemon=True, name=f"watch {name}").start()
 
 
 class SilentHostError(paramiko.SSHException):

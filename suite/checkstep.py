@@ -20,7 +20,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from checks import catalog, deviations
-from core.evidence import CheckFailure, PreconditionFailure, Result
+from core.evidence import CheckFailure, ConnectionLost, PreconditionFailure, Result
 
 DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found)]
 CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
@@ -68,6 +68,12 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
             check_id = spec.check_id({**example_of(request), **kwargs})
             try:
                 result = fn(*args, **kwargs, **({"check_id": check_id} if wants_id else {}))
+            except ConnectionLost as exc:  # reported once per host, as the host's: the rest is not judged
+                if exc.remote.lost_reported:
+                    pytest.skip(f"not judged: the SSH connection to {exc.host} was lost")
+                exc.remote.lost_reported = True
+                exc.check_id = "host.preflight"
+                raise
             except PreconditionFailure as exc:
                 exc.check_id = check_id
                 raise

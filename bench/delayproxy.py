@@ -20,6 +20,8 @@ class DelayProxy:
         self.frozen = False
         self.dropped = False
         self.connections = 0
+        self.bytes_down = 0  # bytes the host sent, forwarded or held
+        self.fail_at: tuple[int, str] | None = None  # (bytes, "freeze" or "drop"): fail once the host sent more
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
         self._ready = threading.Event()
@@ -53,12 +55,12 @@ class DelayProxy:
             writer.close()
             return
         self._writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer, down=True), return_exceptions=True)
         for w in (writer, up_writer):
             self._writers.discard(w)
             w.close()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, down: bool = False) -> None:
         """Bytes in order, each chunk sent ``delay`` after it arrived (a queue: later chunks wait no longer)."""
         queue: asyncio.Queue = asyncio.Queue()
 
@@ -66,7 +68,8 @@ class DelayProxy:
             while True:
                 due, data = await queue.get()
                 if data is None:
-                    writer.write_eof() if writer.can_write_eof() else None
+                    if writer.can_write_eof() and not self.dropped:
+                        writer.write_eof()
                     return
                 wait = due - time.monotonic()
                 if wait > 0:
@@ -84,6 +87,10 @@ class DelayProxy:
                 data = await reader.read(65536)
                 if not data:
                     break
+                if down:
+                    self.bytes_down += len(data)
+                    if self.fail_at and self.bytes_down > self.fail_at[0] and not (self.frozen or self.dropped):
+                        self.freeze() if self.fail_at[1] == "freeze" else self._drop_now()
                 queue.put_nowait((time.monotonic() + self.delay, data))
         finally:
             queue.put_nowait((0, None))
@@ -95,22 +102,28 @@ class DelayProxy:
 
     def drop(self) -> None:
         """Close every connection now and refuse new ones."""
+        self._loop.call_soon_threadsafe(self._drop_now)
+
+    def _drop_now(self) -> None:
         self.dropped = True
-
-        def close_all() -> None:
-            for w in list(self._writers):
-                w.close()
-
-        self._loop.call_soon_threadsafe(close_all)
+        for w in list(self._writers):
+            w.close()
 
     def close(self) -> None:
         if not self._thread.is_alive():
             return
         self.drop()
 
-        def stop() -> None:
+        async def stop() -> None:
+            self._loop.set_exception_handler(lambda loop, context: None)  # tasks cancelled on purpose
             self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._loop.stop()
 
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(stop(), self._loop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()

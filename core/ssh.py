@@ -207,7 +207,13 @@ class CheckedParamikoBackend(ParamikoBackend):
             if transport is not None and transport.is_active():
                 raise
             del self.client  # the host dropped an established connection (a reboot): reconnect once
-            rc, stdout, stderr = self._exec_command(cmd)
+            try:
+                rc, stdout, stderr = self._exec_command(cmd)
+            except (paramiko.ssh_exception.SSHException, OSError, EOFError) as exc:
+                from core.remote import describe_connection_error
+
+                raise ConnectionLost(f"the connection was closed, and connecting again failed: "
+                                     f"{describe_connection_error(exc)}") from None
         return self.result(rc, cmd, stdout, stderr)
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:

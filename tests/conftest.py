@@ -37,6 +37,7 @@ LAB_GROUPS = {
     "tests/test_lab.py::test_down_kills_a_container_whose_supervisor_died": "spare-1",
     "tests/test_variants_lab.py": "spare-1",
     "tests/test_reach_lab.py": "reach",
+    "tests/test_far_lab.py": "far",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }

@@ -204,6 +204,9 @@ class CheckedParamikoBackend(ParamikoBackend):
             raise
         except (paramiko.ssh_exception.SSHException, ConnectionResetError, EOFError):
             transport = client.get_transport()
+            if transport is not None and getattr(transport, "kthw_lost", ""):  # the watchdog closed it: silent
+                del self.client
+                raise ConnectionLost(transport.kthw_lost) from None
             if transport is not None and transport.is_active():
                 raise
             del self.client  # the host dropped an established connection (a reboot): reconnect once

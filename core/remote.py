@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import re
 import secrets
 import shlex
 import socket
@@ -25,6 +26,64 @@ class Deferred(BaseException):
     a check's own ``except Exception`` does not take it for a failure)."""
 
 
+class Shell:
+    """One long-lived SSH session running ``sh`` on the host: each command is written to its stdin and answered on
+    its stdout and stderr, framed by a mark. A command then costs one round trip, where a session of its own
+    costs three (open the channel, start the command, its answer); far from the host that is most of an audit's
+    time (bench/wan.py). One command at a time: a caller that finds it busy opens a session of its own."""
+
+    def __init__(self, backend):
+        from core.ssh import GRACE
+
+        self.grace = GRACE
+        self.transport = backend.client.get_transport()
+        self.chan = self.transport.open_session(timeout=10)
+        self.chan.exec_command(backend.encode(backend.get_command("exec sh")))
+        self.lock = threading.Lock()
+        self.out = b""
+        self.err = b""
+
+    def alive(self) -> bool:
+        return self.transport.is_active() and not self.chan.closed and not self.chan.exit_status_ready()
+
+    def ask(self, wrapped: str, limit: float) -> tuple[int, str, str] | None:
+        """(exit code, stdout, stderr) of one command; None when the command did not end within ``limit`` plus
+        the grace on this side (the shell is then closed: it is still busy)."""
+        import select
+
+        from core.ssh import _raise_if_lost
+
+        mark = secrets.token_hex(8).encode()
+        self.chan.sendall(wrapped.encode() + b" </dev/null; printf '\\n%s %%d\\n' $?; printf '\\n%s\\n' >&2\n"
+                          % (mark, mark))
+        end = time.monotonic() + limit + self.grace
+        rc_re = re.compile(rb"\n" + mark + rb" (\d+)\n")
+        err_mark = b"\n" + mark + b"\n"
+        while True:
+            while self.chan.recv_ready():
+                self.out += self.chan.recv(65536)
+            while self.chan.recv_stderr_ready():
+                self.err += self.chan.recv_stderr(65536)
+            got = rc_re.search(self.out)
+            cut = self.err.find(err_mark)
+            if got and cut >= 0:
+                stdout, self.out = self.out[:got.start()], self.out[got.end():]
+                stderr, self.err = self.err[:cut], self.err[cut + len(err_mark):]
+                return int(got.group(1)), stdout.decode(errors="replace"), stderr.decode(errors="replace")
+            if not self.transport.is_active() or self.chan.closed or self.chan.exit_status_ready():
+                _raise_if_lost(self.transport)
+                raise EOFError("the shell session ended before the command did")
+            left = end - time.monotonic()
+            if left <= 0:
+                self.chan.close()
+                return None
+            select.select([self.chan], [], [], min(left, 0.5))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.chan.close()
+
+
 class Remote:
     """A testinfra host seen through commands that always end."""
 
@@ -39,6 +98,8 @@ class Remote:
         self.lost: Result | None = None  # an established connection was lost (see :meth:`_exec`)
         self.lost_reported = False  # a scenario has reported the loss (suite/checkstep.py): the others are skipped
         self.asked = 0  # commands sent over SSH, and answered
+        self._shell: Shell | None = None  # the long-lived session commands go through (see :class:`Shell`)
+        self._shell_lock = threading.Lock()
         self.answered = 0
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Event] = {}  # look commands on their way (see :meth:`look`)
@@ -180,7 +241,7 @@ class Remote:
         started = time.monotonic()
         self.asked += commands
         try:
-            out = self.host.run(wrapped)
+            out = self._via_shell(wrapped, limit) or self.host.run(wrapped)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             self.broken = True
             if self.answered or type(exc).__name__ == "ConnectionLost":  # it had answered: the connection was lost
@@ -195,6 +256,43 @@ class Remote:
         if keep:
             self.history.append(ev)
         return ev
+
+    def _via_shell(self, wrapped: str, limit: float):
+        """The command's result through the long-lived shell, or None when there is none to use (another backend,
+        the shell busy with another thread's command, or gone with a connection that the next session
+        re-opens): the caller then opens a session of its own."""
+        backend = getattr(self.host, "backend", None)
+        if backend is None or not hasattr(backend, "watchdog_closed"):
+            return None
+        if not self._shell_lock.acquire(blocking=False):
+            return None
+        try:
+            shell = self._shell
+            if shell is None or not shell.alive():
+                if shell is not None:
+                    shell.close()
+                self._shell = shell = Shell(backend)
+            try:
+                got = shell.ask(wrapped, limit)
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                self._shell = None
+                shell.close()
+                if type(exc).__name__ == "ConnectionLost":
+                    raise
+                return None  # a session of its own, which reconnects once if the host dropped the connection
+            if got is None:  # still busy past its deadline: the shell is closed, the command counts as timed out
+                self._shell = None
+                return backend.result(124, backend.encode(wrapped), b"",
+                                      f"no answer within {limit:.0f}s on this side".encode())
+            rc, stdout, stderr = got
+            return backend.result(rc, backend.encode(wrapped), stdout.encode(), stderr.encode())
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            if type(exc).__name__ == "ConnectionLost":
+                raise
+            self._shell = None
+            return None
+        finally:
+            self._shell_lock.release()
 
     def sftp(self):
         """An SFTP session over the same SSH connection, reconnecting once if the host dropped it."""

@@ -175,6 +175,7 @@ class CheckedParamikoBackend(ParamikoBackend):
     connections: dict[str, int] = {}  # host → SSH connections opened by this process (jump hosts too)
     users: dict[str, str] = {}  # host → the user this process logs in as
     jumps: dict[str, list[str]] = {}  # host → the jump hosts it is reached through
+    watchdog_closed = True  # its connections close when their network goes silent (core.remote uses its shell)
 
     def settings(self) -> Settings:
         """This host's settings as the user's ssh resolves them (the host spec's user and port as -l and -p)."""
@@ -276,7 +277,10 @@ def collect(chan: paramiko.Channel, transport: paramiko.Transport, limit: float)
         if left <= 0:
             chan.close()
             return 124, b"".join(out), b"".join(err) + f"\nno answer within {limit:.0f}s on this side".encode()
-        select.select([chan], [], [], min(left, 0.5))
+        if chan.eof_received:  # all output is in (its pipe stays readable from now on): the exit status follows
+            chan.status_event.wait(min(left, 0.5))
+        else:
+            select.select([chan], [], [], min(left, 0.5))
 
 
 class ConnectionLost(paramiko.SSHException):

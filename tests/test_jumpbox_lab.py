@@ -14,6 +14,7 @@ from tests.labtools import ROOT, bootstrap_server
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 STUDENT = "kthw-student"
+HOST = "student-0"  # the lab host the student's ``server`` is (a host of its own: tests/conftest.py)
 
 
 def as_student(command: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -38,8 +39,9 @@ def jumpbox():
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     (ssh_dir / "id_lab").write_bytes((ROOT / ".lab/id_ed25519").read_bytes())
-    address = Lab().addresses()["server"]
-    known = [ln for ln in (ROOT / ".lab/known_hosts").read_text().splitlines() if address in ln or "server" in ln]
+    Lab().up([HOST])
+    address = Lab().addresses()[HOST]
+    known = [ln for ln in (ROOT / ".lab/known_hosts").read_text().splitlines() if address in ln.split()[0].split(",")]
     (ssh_dir / "known_hosts").write_text("\n".join(known) + "\n")
     (ssh_dir / "config").write_text(f"Host server\n  HostName {address}\n  User root\n"
                                     f"  IdentityFile ~/.ssh/id_lab\n")
@@ -49,7 +51,7 @@ def jumpbox():
 
 
 def test_make_check_audits_the_students_server_without_root_or_lab(jumpbox):
-    host, _, _ = bootstrap_server()
+    host, _, _ = bootstrap_server(HOST)
     before = Remote(host).run("systemctl show -p MainPID --value etcd").stdout
     r = as_student(f"cd {jumpbox} && make check HOSTS=server")
     output = r.stdout + r.stderr
@@ -64,7 +66,7 @@ def test_make_check_audits_the_students_server_without_root_or_lab(jumpbox):
 
 def test_bin_check_needs_no_make(jumpbox, tmp_path):
     """The tutorial's jumpbox has no make: bin/check runs the same audit with only python3 and ssh on the PATH."""
-    host, _, _ = bootstrap_server()
+    host, _, _ = bootstrap_server(HOST)
     tools = Path(f"/home/{STUDENT}/tools-without-make")
     tools.mkdir(exist_ok=True)
     for tool in ("sh", "python3", "ssh", "dirname", "env", "cat", "touch", "rm"):

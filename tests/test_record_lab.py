@@ -13,6 +13,7 @@ from provision.lab import Lab
 from tests.labtools import ROOT, SSH_CONFIG, bootstrap_server
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
+HOST = "record-0"  # a host of its own: it is taken down (tests/conftest.py)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -30,21 +31,21 @@ def verdicts(output: str) -> dict[str, str]:
 
 
 def test_a_recording_of_a_lab_host_is_judged_without_the_host(tmp_path):
-    host, member, _ = bootstrap_server("server")
+    host, member, _ = bootstrap_server(HOST)
     healthy, broken = tmp_path / "healthy.json", tmp_path / "broken.json"
-    made = cli("suite", "record", "--hosts=server", f"--ssh-config={SSH_CONFIG}", "-o", str(healthy))
+    made = cli("suite", "record", f"--hosts={HOST}", f"--ssh-config={SSH_CONFIG}", "-o", str(healthy))
     assert made.returncode == 0, made.stderr
     assert Remote(host).run("chmod 755 -- %s", member.data_dir).ok
-    made = cli("suite", "record", "--hosts=server", f"--ssh-config={SSH_CONFIG}", "--comment=chmod 755 the data dir",
+    made = cli("suite", "record", f"--hosts={HOST}", f"--ssh-config={SSH_CONFIG}", "--comment=chmod 755 the data dir",
                "-o", str(broken))
     assert made.returncode == 0, made.stderr
     assert "PRIVATE KEY" not in healthy.read_text() + broken.read_text()
-    Lab().down(["server"])  # judged with no host
+    Lab().down([HOST])  # judged with no host
     judged = cli("checks", "judge", str(healthy))
     assert judged.returncode == 0, judged.stdout[-2000:]
     got = verdicts(judged.stdout)
     assert "failed" not in got.values() and got["dir.data"] == "passed" and got["cis.2.1"] == "deviation"
-    assert got["life.restart-after-kill"] == "skipped" and judged.stdout.splitlines()[-1].startswith("server: PASS")
+    assert got["life.restart-after-kill"] == "skipped" and judged.stdout.splitlines()[-1].startswith(f"{HOST}: PASS")
     judged = cli("checks", "judge", str(broken))
     assert judged.returncode == 1
     got = verdicts(judged.stdout)

@@ -42,6 +42,7 @@ class Shell:
         self.lock = threading.Lock()
         self.out = b""
         self.err = b""
+        self.answered = 0
 
     def alive(self) -> bool:
         return self.transport.is_active() and not self.chan.closed and not self.chan.exit_status_ready()
@@ -69,6 +70,7 @@ class Shell:
             if got and cut >= 0:
                 stdout, self.out = self.out[:got.start()], self.out[got.end():]
                 stderr, self.err = self.err[:cut], self.err[cut + len(err_mark):]
+                self.answered += 1
                 return int(got.group(1)), stdout.decode(errors="replace"), stderr.decode(errors="replace")
             if not self.transport.is_active() or self.chan.closed or self.chan.exit_status_ready():
                 _raise_if_lost(self.transport)
@@ -99,6 +101,7 @@ class Remote:
         self.lost_reported = False  # a scenario has reported the loss (suite/checkstep.py): the others are skipped
         self.asked = 0  # commands sent over SSH, and answered
         self._shell: Shell | None = None  # the long-lived session commands go through (see :class:`Shell`)
+        self._shell_failed = False  # it ended before its first answer (e.g. sudo asks for a password): not again
         self._shell_lock = threading.Lock()
         self.answered = 0
         self._lock = threading.Lock()
@@ -160,7 +163,18 @@ class Remote:
             with self._lock:
                 self._pending.pop(command).set()
 
-    def look_many(self, commands: list[tuple[str, int | None]]) -> int:
+    def known(self, command: str) -> bool:
+        """Whether the host has answered this command since its last change."""
+        with self._lock:
+            return command in self._seen
+
+    def forget(self) -> None:
+        """Drop what was answered: the next looks ask the host anew."""
+        with self._lock:
+            self._seen.clear()
+            self._unkept.clear()
+
+    def look_many(self, commands: list[tuple[str, int | None]], guard: str | None = None) -> int:
         """Read-only commands (already quoted, with their timeouts) sent in one SSH session, one after another,
         each answer kept as :meth:`look` keeps it; how many were answered.
 
@@ -168,7 +182,11 @@ class Remote:
         as the quick commands of an audit themselves (bench/classroom.py). Each command still runs in
         its own ``sh -c``, so that it answers as it would alone. The session as a whole is
         bounded by the longest of the commands' timeouts; a command it did not reach is left unanswered, so
-        that :meth:`look` sends it on its own later, with its own timeout."""
+        that :meth:`look` sends it on its own later, with its own timeout.
+
+        ``guard``, one of the commands: those after it run only if it succeeds (etcdctl's requests after the first
+        one a member answers; a member that does not answer would make each of them wait for its timeout, one
+        after another): the ones it skips stay unanswered."""
         with self._lock:
             todo = list(dict.fromkeys(c for c, _ in commands if c not in self._seen and c not in self._pending))
             for command in todo:
@@ -177,9 +195,18 @@ class Remote:
             return 0
         limit = max([t or self.timeout for c, t in commands if c in todo])
         mark = secrets.token_hex(8)
-        script = "".join(
-            f"printf '\\n{mark} {i}\\n'; printf '\\n{mark} {i}\\n' >&2; sh -c {shlex.quote(c)} </dev/null; "
-            f"printf '\\n{mark} rc {i} %d\\n' $?\n" for i, c in enumerate(todo))
+        lines = []
+        after_guard = False
+        for i, c in enumerate(todo):
+            line = (f"printf '\\n{mark} {i}\\n'; printf '\\n{mark} {i}\\n' >&2; sh -c {shlex.quote(c)} </dev/null; "
+                    f"rc=$?; printf '\\n{mark} rc {i} %d\\n' $rc")
+            if after_guard:
+                line = f"if [ \"$guard\" = 0 ]; then {line}; fi"
+            if c == guard:
+                line += "; guard=$rc"
+                after_guard = True
+            lines.append(line + "\n")
+        script = "".join(lines)
         answered = 0
         try:
             whole = self._exec(script, limit, keep=False, commands=len(todo))
@@ -262,10 +289,15 @@ class Remote:
         the shell busy with another thread's command, or gone with a connection that the next session
         re-opens): the caller then opens a session of its own."""
         backend = getattr(self.host, "backend", None)
-        if backend is None or not hasattr(backend, "watchdog_closed"):
+        if backend is None or not hasattr(backend, "watchdog_closed") or self._shell_failed:
             return None
         if not self._shell_lock.acquire(blocking=False):
             return None
+        try:
+            backend.client  # noqa: B018 - connecting: a host that cannot be reached fails here, once
+        except BaseException:
+            self._shell_lock.release()
+            raise
         try:
             shell = self._shell
             if shell is None or not shell.alive():
@@ -279,6 +311,7 @@ class Remote:
                 shell.close()
                 if type(exc).__name__ == "ConnectionLost":
                     raise
+                self._shell_failed = not shell.answered and shell.transport.is_active()
                 return None  # a session of its own, which reconnects once if the host dropped the connection
             if got is None:  # still busy past its deadline: the shell is closed, the command counts as timed out
                 self._shell = None

@@ -5,7 +5,7 @@ the first answers lead to (``Check.then``: the group of a ``User=``, etcdctl whe
 URL). The quick commands of a round go in one SSH session (:meth:`Remote.look_many`: a session costs the host
 about as much CPU as a quick command, and a class's audit is bound by the CPU). etcdctl requests may each wait
 for their timeout on a member without a leader: ``endpoint status`` goes first, alone; when the member answers it
-at once, its other requests go together in one session too, else each goes at once in a session of its own, as
+at once, its other requests go together too, else each goes at once in a session of its own, as
 do the requests that ask the other members or try a refused client, whatever the member answers.
 
 Nothing here changes a host: the remote refuses ``run`` meanwhile. What the host answered stays in its
@@ -26,7 +26,6 @@ from core.remote import Remote
 # at once starve the scenarios' own thread of the CPU
 MAX_THREADS = 8
 ETCDCTL_THREADS = 8  # etcdctl requests at once on one host (sshd allows 10 sessions per connection by default)
-ANSWERS_AT_ONCE = 2.0  # seconds: an etcd member with a leader answers etcdctl in milliseconds
 
 
 def is_etcdctl(ask: Ask) -> bool:
@@ -54,47 +53,43 @@ def _quiet(remote: Remote, fn, *args) -> None:
 
 
 def gather(remote: Remote, member: Member, profile: str = "lab", also: list[Ask] | None = None) -> int:
-    """Ask a host everything the run's read-only checks will judge (and ``also``); how many commands it sent."""
+    """Ask a host everything the run's read-only checks will judge (and ``also``); how many commands it sent.
+
+    A healthy host answers in two rounds (the first often asked already with the pre-flight: ``first_round``):
+    the declared commands, then what their answers name with the member's etcdctl requests, which run only if the
+    first of them (``endpoint status``) succeeds; what a round leaves unanswered is asked on its own, etcdctl's
+    requests each at once."""
     sent = len(remote.history)
     checks = catalog.judged(profile)
     with remote.read_only(), ThreadPoolExecutor(max_workers=ETCDCTL_THREADS) as pool:
         first = [*(also or []), *catalog.plan(member, checks)]
-        waiting = [pool.submit(_quiet, remote, remote.ask, [a]) for a in first if is_etcdctl(a)]
+        waiting = [pool.submit(_quiet, remote, remote.ask, [a]) for a in first if is_etcdctl(a) and not remote.known(a[0])]
         _quiet(remote, remote.ask, [a for a in first if not is_etcdctl(a)])
-        second = catalog.plan(member, checks, remote.answers())
-        _quiet(remote, remote.ask, [a for a in second if not is_etcdctl(a)])
+        second = [a for a in catalog.plan(member, checks, remote.answers()) if not remote.known(a[0])]
+        wide = [a for a in second if is_etcdctl(a) and asks_others(member, a)]
+        own = [a for a in second if is_etcdctl(a) and a not in wide]
+        waiting += [pool.submit(_quiet, remote, remote.ask, [a]) for a in wide]
+        lead = next((a for a in own if "endpoint status -w json" in a[0]), own[0] if own else None)
+        batch = [a for a in second if not is_etcdctl(a)] + ([lead] if lead else []) + [a for a in own if a != lead]
+        if len(batch) > 1:
+            _quiet(remote, remote.look_many, batch, lead[0] if lead else None)
+        left = [a for a in batch if not remote.known(a[0])]
+        waiting += [pool.submit(_quiet, remote, remote.ask, [a]) for a in left if is_etcdctl(a)]
+        _quiet(remote, remote.ask, [a for a in left if not is_etcdctl(a)])
         # a third round only for what the second names (a configuration file an environment file names)
         asked = {a[0] for a in first + second}
         third = [a for a in catalog.plan(member, checks, remote.answers()) if a[0] not in asked and not is_etcdctl(a)]
         if third:
             _quiet(remote, remote.ask, third)
-        wide = [a for a in second if is_etcdctl(a) and asks_others(member, a)]
-        own = [a for a in second if is_etcdctl(a) and a not in wide]
-        waiting += [pool.submit(_quiet, remote, remote.ask, [a]) for a in wide]
-        waiting += own_requests(remote, own, pool)
         for w in waiting:
             w.result()
     return len(remote.history) - sent
 
 
-def own_requests(remote: Remote, own: list[Ask], pool: ThreadPoolExecutor) -> list:
-    """The member's own etcdctl requests: ``endpoint status`` (or the first) alone; when it succeeds within
-    :data:`ANSWERS_AT_ONCE`, the others together in one session, else each at once in a session of its own.
-    The requests still under way in the pool (the caller waits for them)."""
-    if not own:
-        return []
-    lead = next((a for a in own if "endpoint status -w json" in a[0]), own[0])
-    first = pool.submit(_quiet, remote, remote.ask, [lead])
-    rest = [a for a in own if a != lead]
-    try:
-        first.result(timeout=ANSWERS_AT_ONCE)
-        at_once = remote.answers().look(lead[0]).ok
-    except Exception:  # noqa: BLE001 - not answered in time: the others go each on its own
-        at_once = False
-    if at_once:
-        _quiet(remote, remote.ask, rest)
-        return [first]
-    return [first, *(pool.submit(_quiet, remote, remote.ask, [a]) for a in rest)]
+def first_round(member: Member, profile: str, also: list[Ask] | None = None) -> list[Ask]:
+    """What :func:`gather` asks first, but etcdctl's requests (which may wait for their timeouts): an audit asks it
+    with the pre-flight, in one round."""
+    return [a for a in [*(also or []), *catalog.plan(member, catalog.judged(profile))] if not is_etcdctl(a)]
 
 
 def gather_all(hosts: list[tuple[Remote, Member]], profile: str = "lab") -> list[int]:

@@ -88,18 +88,22 @@ def member_name(alias: str, remote: Remote) -> str:
     return said or label
 
 
-def run_preflight(remote: Remote, name: str) -> Result:
+def run_preflight(remote: Remote, name: str, also: list[tuple[str, int | None]] | None = None) -> Result:
     """The declared check host.preflight (checks/catalog.py), its command asked anew: whether the host is ready is
-    asked of it now, not remembered."""
+    asked of it now, not remembered. ``also``: read-only commands asked in the same round (one round trip)."""
     from checks.catalog import get
 
     declared = get("host.preflight")
     (command, timeout), = declared.asks(None)
-    return declared.judge(None, Answers({command: remote.run(command, timeout=timeout)}, name=name))
+    if not also:
+        return declared.judge(None, Answers({command: remote.run(command, timeout=timeout)}, name=name))
+    remote.forget()
+    remote.ask([(command, timeout), *also])
+    return declared.judge(None, Answers({command: remote.look(command, timeout=timeout)}, name=name))
 
 
-def preflight_or_fail(remote: Remote, name: str) -> Result:
-    check = run_preflight(remote, name)
+def preflight_or_fail(remote: Remote, name: str, also: list[tuple[str, int | None]] | None = None) -> Result:
+    check = run_preflight(remote, name, also)
     if not check.ok:
         raise PreconditionFailure(check)
     return check
@@ -221,8 +225,24 @@ class Targets:
     def _reach(self, name: str) -> tuple[Remote, Result, str]:
         """The pre-flight (the declared check host.preflight, asked anew), then the member's name as the host says."""
         remote = Remote(self.hosts[name])
-        check = preflight_or_fail(remote, name)
+        check = preflight_or_fail(remote, name, [("hostname -s", None), *self._first_round()])
         return remote, check, self.member_names.get(name) or member_name(name, remote)
+
+    def _first_round(self) -> list[tuple[str, int | None]]:
+        """An audit's first round of evidence, asked with the pre-flight: the quick commands the gathering asks
+        first, planned for a member of any name (a single member's plan does not depend on it; what differs, the
+        gathering asks)."""
+        from suite.evidence import first_round
+
+        if self.mode() != AUDIT or self.profile == "production":
+            return []
+        opt = self.config.option
+        try:
+            member = editions.member(self.edition, load_settings(opt.etcd_config, opt.etcd_set), name="server",
+                                     cluster=None)
+        except Exception:  # noqa: BLE001 - an edition that needs its cluster: the gathering plans it
+            return []
+        return first_round(member, self.profile, [edition_probe(member)])
 
     def _member(self, name: str, reached: tuple[Remote, Result, str], cluster: dict[str, str] | None) -> Target:
         """The member the host should run, in the run's edition with its settings (a cluster's: its addresses)."""

@@ -2,13 +2,16 @@
 
 import errno
 import socket
-
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import paramiko
 import pytest
 
 from core.remote import describe_connection_error
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 
@@ -318,38 +321,93 @@ def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host(profile):
     assert len(set(depths)) == 1  # the traceback does not grow with each scenario
 
 
-def test_requests_go_together_only_after_the_first_answered_at_once(monkeypatch, tmp_path):
-    """On a member without a leader each etcdctl request waits for its timeout: they then go at once, each in
-    its own session, instead of one after another in one."""
-    from concurrent.futures import ThreadPoolExecutor
+class RecordedHost:
+    """Answers what a Remote sends from a recorded host's answers, as its shell would: a command alone, or a batch
+    (look_many's script) command by command with its marks and its guard; an answer recorded as a timeout makes
+    the rest of its batch go unanswered, as the batch's own timeout would. Each send is one round trip."""
 
+    def __init__(self, record):
+        self.answers = {e.command: e for e in record.answers}
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def run(self, wrapped):
+        import re
+        import shlex
+
+        with self.lock:
+            self.sent.append(wrapped)
+        script = shlex.split(wrapped)[-1]  # timeout -k 2 N sh -c SCRIPT
+        if not script.startswith("printf '\\n"):
+            ev = self.answers[script]
+            return SimpleNamespace(rc=ev.rc, stdout=ev.stdout, stderr=ev.stderr)
+        out, err, guard = [], [], 0
+        for line in script.splitlines():
+            mark, index = re.match(r"(?:if .*?then )?printf '\\n(\w+) (\d+)", line).groups()
+            if line.startswith("if ") and guard != 0:
+                continue
+            ev = self.answers[shlex.split(line[line.index(" sh -c ") + len(" sh -c "):])[0]]
+            if ev.rc in (124, None):
+                break  # the batch's timeout ends it here
+            out.append(f"\n{mark} {index}\n{ev.stdout}\n{mark} rc {index} {ev.rc}\n")
+            err.append(f"\n{mark} {index}\n{ev.stderr}")
+            if "guard=$rc" in line:
+                guard = ev.rc
+        return SimpleNamespace(rc=0, stdout="".join(out), stderr="".join(err))
+
+
+def _record(name):
+    from core.answers import HostRecord
+
+    return HostRecord.load(ROOT / "tests" / "data" / "recordings" / name)
+
+
+@pytest.mark.parametrize("name", ["healthy/kthw-server-3.4.json", "healthy/kthw-current-3.5.json"])
+def test_a_healthy_hosts_evidence_takes_two_rounds(name):
+    """The pre-flight's round carries the first commands (suite/target.py), then one more round; etcdctl's first
+    requests go at once beside them, each its own."""
     from core.remote import Remote
-    from suite import evidence
+    from suite.evidence import first_round, gather, is_etcdctl
 
-    monkeypatch.setattr(evidence, "ANSWERS_AT_ONCE", 3)  # ample for a local echo on a busy machine
-    shell = LocalShell()
-    r = Remote(shell)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        waiting = evidence.own_requests(r, [("echo second", None), ("echo endpoint status -w json", None),
-                                            ("echo third", None)], pool)
-        for w in waiting:
-            w.result()
-        assert [ev.command for ev in r.history][0] == "echo endpoint status -w json"  # the lead goes first
-        assert len(shell.sent) == 2 and {ev.command for ev in r.history} == {
-            "echo second", "echo endpoint status -w json", "echo third"}  # then the others in one session
-        # a lead that fails: each of the others in a session of its own
-        shell.sent.clear()
-        waiting = evidence.own_requests(r, [("echo endpoint status -w json; exit 1", None), ("echo 4", None),
-                                            ("echo 5", None)], pool)
-        for w in waiting:
-            w.result()
-        assert len(shell.sent) == 3
-        # a lead that cannot end before the caller lets it: the caller goes on without its answer
-        gate = tmp_path / "gate"
-        slow = f"i=0; while [ ! -e {gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; test -e {gate}"
-        waiting = evidence.own_requests(r, [(slow + " # endpoint status -w json", None), ("echo 6", None)], pool)
-        assert not waiting[0].done() and len(waiting) == 2
-        gate.touch()
-        for w in waiting:
-            w.result()  # the request still ends in the pool
-    assert r.answers().look(slow + " # endpoint status -w json").rc == 0
+    record = _record(name)
+    member = record.plan.member()
+    host = RecordedHost(record)
+    remote = Remote(host)
+    remote.ask(first_round(member, record.plan.profile))  # with the pre-flight
+    gather(remote, member, record.plan.profile)
+    batches = [s for s in host.sent if "printf" in s]
+    alone = [s for s in host.sent if "printf" not in s]
+    assert len(batches) == 2, [s[:200] for s in host.sent]
+    assert all("etcdctl" in s for s in alone)  # concurrent with the rounds, never one after another
+    assert not [a for a in first_round(member, record.plan.profile) if is_etcdctl(a)]
+
+
+def test_an_etcd_that_does_not_answer_has_its_other_requests_sent_each_at_once():
+    """The member's first etcdctl request fails: the others are not run one after another in the batch (each
+    would wait for its timeout) but each at once, beside each other."""
+    from core.remote import Remote
+    from suite.evidence import first_round, gather
+
+    record = _record("faults/only-one-member-started/member.json")
+    member = record.plan.member()
+    host = RecordedHost(record)
+    remote = Remote(host)
+    remote.ask(first_round(member, record.plan.profile))
+    gather(remote, member, record.plan.profile)
+    batches = [s for s in host.sent if "printf" in s]
+    alone = [s for s in host.sent if "printf" not in s]
+    assert len(batches) == 2, [s[:200] for s in host.sent]
+    lead = next(c for c, e in host.answers.items() if "endpoint status -w json" in c and "--command-timeout=8s" in c
+                and "," not in c.split("--endpoints=")[1].split()[0])
+    assert host.answers[lead].rc != 0 and lead in batches[1]  # the member's own first request failed in round 2
+    assert sum("--command-timeout=8s" in s for s in alone) >= 6  # its others: each on its own, at once
+
+
+def test_requests_after_the_guard_run_only_if_it_succeeds():
+    from core.remote import Remote
+
+    r = Remote(LocalShell())
+    assert r.look_many([("echo a", None), ("echo lead", None), ("echo b", None)], guard="echo lead") == 3
+    r = Remote(LocalShell())
+    assert r.look_many([("echo a", None), ("echo lead; exit 1", None), ("echo b", None)], guard="echo lead; exit 1") == 2
+    assert r.known("echo lead; exit 1") and not r.known("echo b")  # left for the caller to ask on its own

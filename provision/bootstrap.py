@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from core.evidence import CheckFailure, Evidence
+from core.evidence import CheckFailure, PreconditionFailure, Evidence
 from core.remote import Remote
 from provision.binaries import Binaries
 from core.model import Member
@@ -260,14 +260,18 @@ def bootstrap_hosts(names: list[str], make: Callable[[str], "Bootstrap"], forks:
             print(line, file=out, flush=True)
 
     def one(name: str) -> str:
+        boot = None
         try:
             boot = make(name)
             boot.progress = lambda a, n=name: say(f"{n}: {a.line()}")
             actions = boot.run()
         except BootstrapError as exc:
             return f"failed: {str(exc).splitlines()[0]}"
-        except CheckFailure as exc:
-            return f"failed: {exc.result.found}"
+        except CheckFailure as exc:  # the connection lost (or never made) mid-way: which action it cut off
+            why = exc.line() if isinstance(exc, PreconditionFailure) else exc.result.found
+            done = [a.name for a in boot.actions] if boot is not None else []
+            return f"failed: {why} (cut off after {done[-1] if done else 'the first action'}: the actions after it " \
+                   f"did not finish; running the bootstrap again completes them)"
         except Exception as exc:  # noqa: BLE001 - one host's surprise must not stop the others
             return f"failed: {type(exc).__name__}: {exc}"
         return CHANGED if any(a.status == CHANGED for a in actions) else OK

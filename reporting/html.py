@@ -32,9 +32,10 @@ def terminal_summary(run: Run) -> list[str]:
     if run.failures():
         lines.append("== Remediations (in the tutorial's order) ==")
         for h in run.hosts():
-            for o in run.to_fix(h.name):
+            for group in run.fix_groups(h.name):
+                o = group[0]
                 if o.check or o.precondition:
-                    lines.append(f"[FAIL] {o.host}: {o.headline}")
+                    lines.append(f"[FAIL] {o.host}: " + "; ".join(g.headline for g in group))
                     lines += [f"       {ln}" for ln in o.fix.splitlines()] if o.check else []
                 else:
                     lines.append(f"[FAIL] {o.host}: {o.scenario} (unexpected error, see the report)")
@@ -49,6 +50,11 @@ def terminal_summary(run: Run) -> list[str]:
         lines.append("== Notes ==")
         lines += [f"[NOTE] {host}: {n}" for host, n in noted]
         lines.append("")
+    waived = [(o.host, o.message) for o in run.outcomes if o.status == "waived"]
+    if waived:
+        lines.append("== Waived ==")
+        lines += [f"[WAIVED] {host}: {m}" for host, m in waived]
+        lines.append("")
     warned = [(o.host, w) for o in run.outcomes for w in o.warnings]
     if warned:
         lines.append("== Warnings ==")
@@ -58,6 +64,7 @@ def terminal_summary(run: Run) -> list[str]:
     for h in run.hosts():
         version = f", etcd {h.etcd_version}" if h.etcd_version else ""
         deviations = f", {h.deviation} known deviations" if h.deviation else ""
+        deviations += f", {h.waived} waived" if h.waived else ""
         user = f", as {run.users[h.name]}" if run.users.get(h.name) else ""
         lines.append(f"{h.name}: {h.verdict} ({h.passed} passed, {h.failed} failed, {h.skipped} skipped"
                      f"{deviations}{version}{user})")

@@ -12,7 +12,7 @@ from pathlib import Path
 from checks.catalog import CONCERNS
 from core.evidence import redact
 
-PASSED, FAILED, SKIPPED, DEVIATION = "passed", "failed", "skipped", "deviation"
+PASSED, FAILED, SKIPPED, DEVIATION, WAIVED = "passed", "failed", "skipped", "deviation", "waived"
 # the order a student meets the concerns in the tutorial, as the checks are declared (the pre-flight first, which
 # has no feature file; the CIS benchmark last)
 TUTORIAL_ORDER = ("",) + tuple(c for c in CONCERNS if c != "preflight")
@@ -96,6 +96,7 @@ class HostSummary:
     failed: int = 0
     skipped: int = 0
     deviation: int = 0  # known deviations of the tutorial: reported, not failed
+    waived: int = 0  # failures a waiver accepts (--waivers): reported with its justification, not failed
     etcd_version: str = ""
 
     first_failure: str = ""  # the headline of its first failure in the tutorial's order
@@ -104,11 +105,11 @@ class HostSummary:
     def verdict(self) -> str:
         if self.failed:
             return "FAIL"
-        return "PASS" if self.passed else "NOT RUN"
+        return "PASS" if self.passed or self.waived else "NOT RUN"
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.skipped + self.deviation
+        return self.passed + self.failed + self.skipped + self.deviation + self.waived
 
 
 @dataclass
@@ -125,6 +126,7 @@ class Run:
     connections_by_process: dict[str, dict[str, int]] = field(default_factory=dict)  # xdist worker → host → count
     rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host
     host_specs: dict[str, str] = field(default_factory=dict)  # host → how the run named it (student@server:2222)
+    plan_info: dict[str, str] = field(default_factory=dict)  # mode, edition, profile (ids, for results.json)
 
     def add_host(self, record: dict, process: str = "main") -> None:
         """What a host's record (suite/records.py) says of it, from one process: its etcd, edition hint, login user;
@@ -184,6 +186,14 @@ class Run:
         """What failed on this host, in the order the tutorial would fix it."""
         return [o for o in self._ordered(host) if o.status == FAILED]
 
+    def fix_groups(self, host: str) -> list[list[Outcome]]:
+        """What failed on this host, in the tutorial's order, the failures with the same fix together (one line
+        naming all of them, the fix once: ``chmod 700 /var/lib/etcd`` repairs dir.data and cis.1.1.11)."""
+        groups: dict[str, list[Outcome]] = {}
+        for i, o in enumerate(self.to_fix(host)):
+            groups.setdefault(o.fix.strip() or f"#{i}", []).append(o)
+        return list(groups.values())
+
     def deviations(self, host: str) -> list[Outcome]:
         return [o for o in self._ordered(host) if o.status == DEVIATION]
 
@@ -213,7 +223,10 @@ def outcome_from_report(report) -> Outcome:
     status = record.get("status") or (report.outcome if report.outcome in (PASSED, FAILED, SKIPPED) else FAILED)
     message = ""
     deviations, warnings = record.get("deviations") or [], record.get("warnings") or []
-    if report.passed and deviations:
+    waived = record.get("waived") or []
+    if report.passed and waived:
+        message = "; ".join(f"waived {cid}: {why} (found {found})" for cid, why, found in waived)
+    elif report.passed and deviations:
         message = "; ".join(f"known deviation {cid}: {reason} (found {found})" for cid, reason, found in deviations)
     elif report.passed and (warnings or record.get("notes")):
         message = "; ".join([f"warning {cid}: {text}" for cid, text in warnings]

@@ -12,8 +12,8 @@ from core.evidence import CheckFailure, PreconditionFailure
 from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
-from reporting import html
-from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, NOTE_KEY, WARNING_KEY
+from reporting import html, results
+from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, NOTE_KEY, WAIVED_KEY, WARNING_KEY
 from suite.hosts import item_host_name
 from suite.plugin import REPORT_OPTIONS_KEY
 from reporting.model import Run, outcome_from_report
@@ -24,7 +24,13 @@ RUN_KEY = pytest.StashKey[Run]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("etcd step").addoption(
+    group = parser.getgroup("etcd step")
+    group.addoption(
+        "--etcd-json", default=str(ROOT / "reports" / "results.json"), metavar="PATH",
+        help="where the results go as JSON, per host and check id (default reports/results.json; schema: "
+             "reporting/results.schema.json)",
+    )
+    group.addoption(
         "--etcd-report", default=str(ROOT / "reports" / "index.html"), metavar="PATH",
         help="where the student report goes (default reports/index.html)",
     )
@@ -38,12 +44,14 @@ def start(config: pytest.Config, options: dict[str, str]) -> None:
     plan = config.stash.get(PLAN_KEY, None)
     run.rerun = rerun_template(list(config.invocation_params.args), lab=plan is not None and plan.mode == "lab")
     run.host_specs = host_specs(config.option.hosts or "")
+    if plan is not None:
+        run.plan_info = {"mode": plan.mode, "edition": plan.edition, "profile": plan.profile}
     config.stash[RUN_KEY] = run
 
 
 # options of a run that choose its targets, its selection or where its reports go: a re-run sets its own
 DROPPED = {"--hosts", "--machines", "--member", "--check", "--junitxml", "--junit-xml", "--html", "--cucumberjson",
-           "--cucumber-json", "--etcd-report", "-n", "--numprocesses", "-k", "-m", "--ansible-inventory",
+           "--cucumber-json", "--etcd-report", "--etcd-json", "-n", "--numprocesses", "-k", "-m", "--ansible-inventory",
            "--self-contained-html", "-p"}
 FLAGS_WITHOUT_VALUE = {"--self-contained-html"}
 KEPT_WITH_VALUE = {"--ssh-config", "--ssh-identity-file", "--edition", "--profile", "--etcd-set", "--etcd-config",
@@ -124,8 +132,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     found_deviations = item.stash.get(DEVIATION_KEY, []) if call.when == "call" and report.passed else []
     if found_deviations:  # JUnit XML takes a test case's properties from its item at teardown
         item.user_properties += [("known_deviation", f"{cid}: {reason}") for cid, reason, _ in found_deviations]
+    found_waived = item.stash.get(WAIVED_KEY, []) if call.when == "call" and report.passed else []
+    if found_waived:
+        item.user_properties += [("waived", f"{cid}: {why}") for cid, why, _ in found_waived]
     host = item_host_name(item) or "local"
     record = report.etcd_record = scenario_record(item, host, scenario, ids, found_deviations, warnings)
+    record["waived"] = [list(w) for w in found_waived]
     record["notes"] = [list(n) for n in item.stash.get(NOTE_KEY, [])] if call.when == "call" else []
     if record["notes"]:
         item.user_properties += [("note", f"{cid}: {text}") for cid, text in record["notes"]]
@@ -138,8 +150,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if failed_id:
         item.user_properties.append(("failed_check", failed_id))
     record["failed_check"] = failed_id
-    record["status"] = ("deviation" if found_deviations else report.outcome) if report.outcome in (
-        "passed", "failed", "skipped") else "failed"
+    record["status"] = ("waived" if found_waived else "deviation" if found_deviations else report.outcome) if (
+        report.outcome in ("passed", "failed", "skipped")) else "failed"
     tag = f"[{failed_id}] " if failed_id else ""
     if isinstance(exc, PreconditionFailure):
         record["precondition"] = exc.line()
@@ -229,6 +241,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run.finished = datetime.datetime.now().astimezone()
     if run.outcomes:
         html.write(run, Path(config.option.etcd_report))
+        results.write(run, Path(config.option.etcd_json))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -26,6 +26,8 @@ DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found
 CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
 NOTE_KEY = pytest.StashKey[list]()  # on an item: [(check id, note)] of checks that held
 WARNING_KEY = pytest.StashKey[list]()  # on an item: [(check id, warning)] of checks that held
+WAIVED_KEY = pytest.StashKey[list]()  # on an item: [(check id, justification, found)] of failures waived
+WAIVERS_KEY = pytest.StashKey[list]()  # on the config: the run's waivers (suite/waivers.py)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 deviation = deviations.known(check_id, opt.profile, getattr(opt, "edition", None),
                                              exc.result.cause)
                 if deviation is None:
-                    raise
+                    waived(request, check_id, exc)  # returns only when a waiver covers it
+                    return None
                 request.node.stash.setdefault(DEVIATION_KEY, []).append(
                     (check_id, deviation.reason, exc.result.found))
                 return None
@@ -97,6 +100,29 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
         return decorator(parser, target_fixture=target_fixture, stacklevel=2)(step)
 
     return wrap
+
+
+def waived(request: pytest.FixtureRequest, check_id: str, exc: CheckFailure) -> None:
+    """A failed check an active waiver covers on this host: noted as waived. Otherwise the failure is raised, saying
+    so when a waiver covered it until a day now past."""
+    __tracebackhide__ = True
+    import dataclasses
+
+    from suite.hosts import item_host_name
+    from suite.waivers import find
+
+    waivers = request.config.stash.get(WAIVERS_KEY, [])
+    active, expired = find(waivers, check_id, item_host_name(request.node) or "") if waivers else (None, None)
+    if active is not None:
+        request.node.stash.setdefault(WAIVED_KEY, []).append(
+            (check_id, active.justification + active.until(), exc.result.found))
+        return
+    if expired is not None:
+        failure = CheckFailure(dataclasses.replace(exc.result, found=(
+            f"{exc.result.found} (its waiver expired on {expired.expires.isoformat()}: {expired.justification})")))
+        failure.check_id = check_id
+        raise failure from None
+    raise exc
 
 
 def declared(check_id: str, target_fixture: str | None = None):

@@ -28,6 +28,8 @@ CHANGING = {"bootstrap": "carries out the step again", "writes": "writes to etcd
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("etcd step", "Kubernetes The Hard Way: bootstrapping the etcd cluster")
     g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
+    g.addoption("--waivers", default=None, metavar="FILE",
+                help="YAML list of accepted deviations: check (id or pattern), hosts, justification, expires")
     g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
                 help="override one setting of the desired state, e.g. name=controller (repeatable)")
     g.addoption("--profile", default=None, choices=("lab", "production"),
@@ -145,6 +147,17 @@ def pytest_configure(config: pytest.Config) -> None:
             mode = BOOTSTRAP if opt.bootstrap else AUDIT
         plan = RunPlan(mode, edition.name, edition.profile, opt.hosts, opt.ssh_config, names, addresses)
     config.stash[PLAN_KEY] = plan
+    if opt.waivers:  # every process reads them (a worker judges its hosts' checks)
+        from checks.catalog import ALIASES, CHECKS
+        from suite.checkstep import WAIVERS_KEY
+        from suite.waivers import WaiverError, load
+
+        try:
+            loaded = load(opt.waivers, set(CHECKS) | set(ALIASES))
+        except WaiverError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[WAIVERS_KEY] = [w if w.check not in ALIASES else type(w)(ALIASES[w.check], w.justification,
+                                                                              w.hosts, w.expires) for w in loaded]
     mode = plan.mode
     try:  # bad input: one line before anything runs (the member's name comes from each host later)
         editions.member(edition, load_settings(opt.etcd_config, opt.etcd_set), name="etcd-0",

@@ -56,7 +56,8 @@ def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tm
     before = {n: snapshot(h) for n, h in three_hosts.items()}
     start = time.monotonic()
     rc, results, output = run_features(tmp_path, "--hosts=server,node-0,node-1", f"--ssh-config={SSH_CONFIG}",
-                                       f"--etcd-report={tmp_path / 'index.html'}", *workers)
+                                       f"--etcd-report={tmp_path / 'index.html'}",
+                                       f"--etcd-json={tmp_path / 'results.json'}", *workers)
     elapsed = time.monotonic() - start
     assert rc == 1
     # the class view: failing hosts first in the host table, each with its first failure, then the passing one
@@ -90,6 +91,19 @@ def test_one_run_gives_each_host_its_verdict_and_changes_nothing(three_hosts, tm
     assert "SSH connections opened: node-0: 1, server: 1" in output
     # pytest-bdd's cucumber JSON holds every scenario that ran, with or without workers
     import json
+
+    # results.json: valid, every host, each check by id with its status
+    import jsonschema
+
+    from reporting.results import SCHEMA
+
+    data = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    checks = {h["name"]: {c["id"]: c["status"] for c in h["checks"]} for h in data["hosts"]}
+    assert {c for c, st in checks["node-0"].items() if st == "failed"} == {"dir.data", "cis.1.1.11"}
+    assert "failed" not in checks["server"].values() and checks["server"]["cis.2.1"] == "deviation"
+    assert checks["node-1"]["host.preflight"] == "failed" and set(checks["node-1"].values()) == {"failed", "skipped"}
+    assert len(checks["server"]) == len(checks["node-1"]) > 60
 
     ran = {e["id"] for f in json.loads((tmp_path / "c.json").read_text()) for e in f["elements"]}
     assert ran >= {n for n, s in results.items()

@@ -42,6 +42,18 @@ def _audit(config: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+def test_a_far_host_gets_the_same_verdicts_as_a_near_one(hosts, tmp_path):
+    """The same host audited directly and through 100 ms round trips: the same verdict for every scenario."""
+    from tests.labtools import run_features
+
+    with DelayProxy((hosts[FAR], 22), 0.05) as proxy:
+        config = _config(tmp_path, hosts, proxy.port)
+        _, far, far_out = run_features(tmp_path, f"--hosts={FAR}", f"--ssh-config={config}")
+    _, near, near_out = run_features(tmp_path, f"--hosts={FAR}", f"--ssh-config={ROOT / '.lab/ssh_config'}")
+    assert far == near and f"{FAR}: PASS" in far_out, (far_out[-2000:], near_out[-2000:])
+    assert len(far) > 70
+
+
 @pytest.mark.parametrize("failure, why", [("freeze", "the network went silent"), ("drop", "")])
 def test_a_network_failing_mid_audit_ends_that_hosts_audit_in_one_line(hosts, tmp_path, failure, why):
     with DelayProxy((hosts[FAR], 22), 0.05) as proxy:
@@ -58,3 +70,19 @@ def test_a_network_failing_mid_audit_ends_that_hosts_audit_in_one_line(hosts, tm
     assert not [ln for ln in text.splitlines() if ln.startswith(f"[FAIL] {FAR}: [") and "host.preflight" not in ln]
     assert f"{NEAR}: PASS" in text and f"{FAR}: FAIL" in text
     assert "Traceback" not in text and "Error:" not in text.replace("Error: ", "")
+
+
+def test_a_bootstrap_cut_off_by_the_network_says_where(hosts, tmp_path):
+    """The connection dropped while the step is carried out: the host's line says the connection was lost and
+    after which action; the bootstrap run again (here directly) completes the step."""
+    with DelayProxy((hosts[FAR], 22), 0.05) as proxy:
+        proxy.fail_at = (AFTER, "drop")
+        out = subprocess.run([sys.executable, "-m", "provision.bootstrap", f"--hosts={FAR}",
+                              f"--ssh-config={_config(tmp_path, hosts, proxy.port)}"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proxy.dropped
+    text = out.stdout + out.stderr
+    line = next((ln for ln in text.splitlines() if ln.startswith(f"{FAR}: failed:")), "")
+    assert out.returncode != 0 and f"lost the SSH connection to {FAR}" in line and "cut off after" in line, text[-3000:]
+    assert "Traceback" not in text
+    bootstrap_server(FAR, reset=False)  # the step completed again, for whatever runs next

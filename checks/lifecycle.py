@@ -172,8 +172,9 @@ def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
         return bool(seen["id"]), seen["id"]
 
     done, _, _ = wait_for(probe, 30)
-    if not done and status(remote, member)[1].get("ActiveState") == "activating":
-        # still starting by systemd's word (a busy host): wait up to systemd's own default start timeout (90 s)
+    if not done and status(remote, member)[1].get("ActiveState") in ("activating", "active"):
+        # starting by systemd's word, or started and not answering yet (a busy host): wait up to systemd's own
+        # default start timeout (90 s); an etcd that answers with another ID is judged at once
         wait_for(probe, 60)
     return Result(
         what="the member keeps its ID", ok=seen["id"] == noted.member_id, expected=noted.member_id,

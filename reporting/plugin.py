@@ -12,7 +12,7 @@ from core.evidence import CheckFailure, PreconditionFailure
 from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
-from reporting import html, results
+from reporting import board, html, results
 from suite.checkstep import CHECK_IDS_KEY, DEVIATION_KEY, NOTE_KEY, WAIVED_KEY, WARNING_KEY
 from suite.hosts import item_host_name
 from suite.plugin import REPORT_OPTIONS_KEY
@@ -240,8 +240,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run = config.stash[RUN_KEY]
     run.finished = datetime.datetime.now().astimezone()
     if run.outcomes:
-        html.write(run, Path(config.option.etcd_report))
+        report = Path(config.option.etcd_report)
+        html.write(run, report)
         results.write(run, Path(config.option.etcd_json))
+        board.write(run, report.with_name("class.html"), report.name)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

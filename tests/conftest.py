@@ -42,6 +42,7 @@ LAB_GROUPS = {
     "tests/test_record_lab.py": "record",
     "tests/test_jumpbox_lab.py": "student",
     "tests/test_waivers_lab.py": "waive",
+    "tests/test_board_browser.py": "board",
     "tests/test_faults.py::test_the_suite_catches": "faults",
     "tests/test_editions_lab.py::test_the_2020_edition": "controllers",
 }
@@ -52,7 +53,7 @@ SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_suite_lab.py",
 )
 FIRST = ("production-faults", "server", "production", "faults", "spare", "controllers", "many", "class", "spare-1",
-         "reach", "far", "record", "student", "waive")  # longest first
+         "reach", "far", "record", "student", "waive", "board")  # longest first
 
 
 def group_of(nodeid: str) -> str:

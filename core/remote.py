@@ -38,7 +38,7 @@ class Shell:
         self.grace = GRACE
         self.transport = backend.client.get_transport()
         self.chan = self.transport.open_session(timeout=10)
-        self.chan.exec_command(backend.encode(backend.get_command("exec sh")))
+        _start(self.chan, backend.encode(backend.get_command("exec sh")))
         self.lock = threading.Lock()
         self.out = b""
         self.err = b""
@@ -84,6 +84,22 @@ class Shell:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.chan.close()
+
+
+def _start(chan, command: bytes) -> None:
+    """``exec`` on a channel without waiting for the server's answer (paramiko's ``exec_command`` waits a round
+    trip for it): what is written next waits in the channel for the command's stdin. A server that refuses closes
+    the channel, which the first command then finds (and the remote falls back to sessions of their own)."""
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    from paramiko.message import Message
+
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("exec")
+    m.add_boolean(False)
+    m.add_string(command)
+    chan.transport._send_user_message(m)
 
 
 class Remote:

@@ -111,6 +111,7 @@ class Remote:
         self.history: list[Evidence] = []
         self._seen: dict[str, Evidence] = {}  # read-only commands already run since the last change
         self._unkept: dict[str, Evidence] = {}  # read-only commands that timed out or lost the connection
+        self._stalled: set[str] = set()  # commands that outlasted a batch: gathering does not ask them again
         self._read_only = False
         self.broken = False  # the SSH connection failed
         self.lost: Result | None = None  # an established connection was lost (see :meth:`_exec`)
@@ -229,6 +230,12 @@ class Remote:
             outs, rcs = _split_batch(whole.stdout, mark)
             errs, _ = _split_batch(whole.stderr, mark)
             with self._lock:
+                started = [i for i in outs if i not in rcs]
+                if started and whole.rc in (124, 137):  # the batch's timeout ended it while this one ran
+                    stalled = todo[max(started)]
+                    self._stalled.add(stalled)
+                    self._unkept[stalled] = Evidence(stalled, 124, outs.get(max(started), ""),
+                                                     errs.get(max(started), ""), note=f"killed after {limit}s")
                 for i, command in enumerate(todo):
                     if i not in rcs or rcs[i] in (124, 255):  # not reached, or no answer to keep
                         continue
@@ -249,8 +256,13 @@ class Remote:
             todo = [(c, t) for c, t in dict(asks).items() if c not in self._seen]
         if len(todo) > 1:
             self.look_many(todo)
+            # a command that outlasted the batch stopped it: the others once more together, without it (a
+            # round more, not one per command); it is asked on its own last
+            rest = [(c, t) for c, t in todo if c not in self._seen and c not in self._stalled]
+            if len(rest) > 1 and len(rest) < len(todo):
+                self.look_many(rest)
         for command, timeout in todo:
-            if command not in self._seen:
+            if command not in self._seen and (command not in self._stalled or not self._read_only):
                 self.look(command, timeout=timeout)
 
     def answers(self, expected_version: str | None = None):

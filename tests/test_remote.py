@@ -347,8 +347,9 @@ class RecordedHost:
             if line.startswith("if ") and guard != 0:
                 continue
             ev = self.answers[shlex.split(line[line.index(" sh -c ") + len(" sh -c "):])[0]]
-            if ev.rc in (124, None):
-                break  # the batch's timeout ends it here
+            if ev.rc in (124, None):  # the batch's timeout ends it here, while this command runs
+                out.append(f"\n{mark} {index}\n")
+                return SimpleNamespace(rc=124, stdout="".join(out), stderr="".join(err))
             out.append(f"\n{mark} {index}\n{ev.stdout}\n{mark} rc {index} {ev.rc}\n")
             err.append(f"\n{mark} {index}\n{ev.stderr}")
             if "guard=$rc" in line:
@@ -380,6 +381,28 @@ def test_a_healthy_hosts_evidence_takes_two_rounds(name):
     assert len(batches) == 2, [s[:200] for s in host.sent]
     assert all("etcdctl" in s for s in alone)  # concurrent with the rounds, never one after another
     assert not [a for a in first_round(member, record.plan.profile) if is_etcdctl(a)]
+
+
+def test_a_command_that_outlasts_its_batch_costs_one_round_more():
+    """A first-round command hangs until the batch's timeout ends it: the commands after it go together in one
+    more round (not one round each), and gathering does not wait for the hung one again."""
+    import dataclasses
+
+    from core.remote import Remote
+    from suite.evidence import first_round, gather
+
+    record = _record("healthy/kthw-server-3.4.json")
+    member = record.plan.member()
+    host = RecordedHost(record)
+    hung = next(c for c in host.answers if c.startswith("systemd-analyze verify"))
+    host.answers[hung] = dataclasses.replace(host.answers[hung], rc=124)
+    remote = Remote(host)
+    with remote.read_only():
+        remote.ask(first_round(member, record.plan.profile))
+    gather(remote, member, record.plan.profile)
+    batches = [s for s in host.sent if "printf" in s]
+    assert len(batches) == 3 and not [s for s in host.sent if "printf" not in s], [s[:120] for s in host.sent]
+    assert remote.answers().look(hung).rc == 124 and "killed after" in remote.answers().look(hung).note
 
 
 def test_an_etcd_that_does_not_answer_has_its_other_requests_sent_each_at_once():

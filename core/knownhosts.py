@@ -11,6 +11,7 @@ checked by paramiko, which never asks a server for one: such a host is refused i
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -63,6 +64,7 @@ class Entry:
         return hit
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(pattern: str) -> re.Pattern:
     """ssh's wildcards: ``*`` and ``?`` only (``[host]:port`` is plain text, not a character class)."""
     return re.compile(re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", "."))

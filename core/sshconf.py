@@ -38,9 +38,6 @@ class Hop:
     user: str = ""
     port: int = 0
 
-    def spec(self) -> str:
-        return (f"{self.user}@" if self.user else "") + self.host + (f":{self.port}" if self.port else "")
-
 
 def parse_hops(value: str) -> list[Hop]:
     """ProxyJump's value as ssh_config(5) writes it; ``none`` for no jump host."""
@@ -209,13 +206,3 @@ def jump_settings(hop: Hop, earlier: list[Hop], config: str | None) -> Settings:
     if earlier:
         settings = replace(settings, proxy_command="", proxy_jump=tuple(earlier))
     return settings
-
-
-def describe_route(settings: Settings) -> str:
-    """How the host is reached, in words: ``10.0.0.10:22 through jumpbox``."""
-    via = ""
-    if settings.proxy_jump:
-        via = " through " + ", ".join(h.spec() for h in settings.proxy_jump)
-    elif settings.proxy_command:
-        via = f" by ProxyCommand {settings.proxy_command}"
-    return f"{settings.user}@{settings.hostname}:{settings.port}{via}"

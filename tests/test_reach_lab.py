@@ -57,31 +57,27 @@ def behind_jumpbox(tmp_path):
         assert out.returncode == 0, out.stderr
 
 
-def _accepted_from(ip: str) -> int:
+def _accepted_from(config: Path, ip: str) -> int:
     """How many logins the member's sshd logged from ``ip`` (asked through the jumpbox: the direct way is shut)."""
-    out = subprocess.run(["ssh", "-F", str(Path(_CONFIG[0])), HOST,
+    out = subprocess.run(["ssh", "-F", str(config), HOST,
                           "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root from "
                           f"{ip} ' || true"], capture_output=True, text=True, timeout=60)
     return int(out.stdout.strip() or 0)
-
-
-_CONFIG: list[str] = []
 
 
 def test_the_audit_and_the_bootstrap_go_through_proxyjump_and_without_it_the_host_is_unreachable(
         behind_jumpbox, tmp_path):
     jump_ip = behind_jumpbox
     config = _config(tmp_path, jump=True)
-    _CONFIG[:] = [str(config)]
     here = subprocess.run(["ssh", "-F", str(config), "-G", HOST], capture_output=True, text=True).stdout
     assert "proxyjump jumpbox" in here  # ssh itself reads the block from the included file
-    before = _accepted_from(jump_ip)
+    before = _accepted_from(config, jump_ip)
 
     rc, results, output = run_features(tmp_path, f"--hosts={HOST}", f"--ssh-config={config}")
     assert rc == 0 and not failed(results), output[-3000:]
     assert f"{HOST}: PASS" in output and f"SSH connections opened: jumpbox (jump host): 1, {HOST}: 1" in output, \
         output[-800:]
-    assert _accepted_from(jump_ip) > before  # the member saw the audit come from the jumpbox
+    assert _accepted_from(config, jump_ip) > before  # the member saw the audit come from the jumpbox
 
     boot = subprocess.run([sys.executable, "-m", "provision.bootstrap", f"--hosts={HOST}", f"--ssh-config={config}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)

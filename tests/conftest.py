@@ -1,6 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# the audits these tests run in subprocesses print pytest's own lines (the short test summary) cut to the
+# terminal's width, which differs between a terminal, this machine and CI: one width everywhere
+os.environ["COLUMNS"] = "240"
 
 DATA = Path(__file__).parent / "data"
 

@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # the project's tests run in groups side by side (tests/conftest.py: tests that share lab hosts stay together)
 TEST_WORKERS ?= 4
 
-.PHONY: setup system venv binaries image demo test unit down clean bench check
+.PHONY: setup system venv binaries image demo test unit down clean bench check catalog
 
 setup: system venv binaries image
 
@@ -76,3 +76,11 @@ bench: setup
 
 clean: down
 	rm -rf reports/*.xml reports/*.html reports/*.json .lab/certs
+
+# the translations (core/i18n.py): extract the messages with Babel (babel.cfg), merge them into each language's
+# catalogue (locale/<lang>/LC_MESSAGES/kthw.po, translated there), compile the .mo the suite reads (committed)
+catalog: venv
+	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
+	  --project=kthw-etcd -o locale/kthw.pot .
+	$(VENV)/bin/pybabel -q update -i locale/kthw.pot -d locale -D kthw --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d locale -D kthw --statistics

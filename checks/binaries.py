@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.evidence import Evidence, Result, quote_command
+from core.i18n import N_
 from core.remote import Remote
 from core.version import version_in
 from core.model import TUTORIAL_URL, Member
@@ -30,9 +31,10 @@ def architecture_fix(remote: Remote, name: str, path: str, mode: int) -> tuple[s
     ev = remote.look(UNAME)
     machine = ev.stdout.strip() if ev.ok else ""
     arch = RELEASE_ARCH.get(machine, "")
-    which = f"the etcd-vX-linux-{arch} release" if arch else "the release built for this host's architecture"
-    return (f"install -o root -g root -m {mode:o} {name} {path}   # {name} from {which}: this host is "
-            f"{machine or 'unknown'} (uname -m), the installed one is built for another architecture"), ev
+    which = N_("the etcd-vX-linux-{arch} release").format(arch=arch) if arch else N_("the release built for this host's architecture")
+    return (f"install -o root -g root -m {mode:o} {name} {path}   # " + N_(
+        "{name} from {which}: this host is {machine} (uname -m), the installed one is built for another "
+        "architecture").format(name=name, which=which, machine=machine or "unknown")), ev
 
 
 def reports_version(remote: Remote, member: Member, name: str, expected: str | None = None) -> Result:
@@ -41,19 +43,19 @@ def reports_version(remote: Remote, member: Member, name: str, expected: str | N
     ev = remote.look(version_command(member, name))
     found = version_in(ev.stdout)
     ok = ev.ok and bool(found) and (expected is None or found == expected)
-    want = expected or "a version"
+    want = expected or N_("a version")
     if not ev.ok:
-        shown = f"it does not run (exit {ev.rc})"
+        shown = N_("it does not run (exit {rc})").format(rc=ev.rc)
     else:
-        shown = found or "no version in its output"
-    fix = f"install -o root -g root -m {member.modes.binary:o} {name} {path}   # the release downloaded for the step"
+        shown = found or N_("no version in its output")
+    fix = f"install -o root -g root -m {member.modes.binary:o} {name} {path}   # " + N_("the release downloaded for the step")
     evidence = [ev]
     if wrong_architecture(ev):
-        shown += ": exec format error (built for another architecture)"
+        shown = N_("{shown}: exec format error (built for another architecture)").format(shown=shown)
         fix, machine = architecture_fix(remote, name, path, member.modes.binary)
         evidence.append(machine)
     elif ev.rc == 126:  # it is there but may not be run: its mode is what is wrong
-        shown += ": permission denied"
+        shown = N_("{shown}: permission denied").format(shown=shown)
         fix = f"chmod {member.modes.binary:o} {path}"
     return Result(
         what=f"{path} reports {'version ' + expected if expected else 'its version'}", ok=ok, expected=want,

@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from core.evidence import Evidence, Result
+from core.i18n import N_
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 
@@ -65,15 +66,15 @@ def key_kind(key) -> str:
 def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> str:
     """'' when ``ca`` signed ``cert``; else which of: wrong CA, wrong key type, bad signature."""
     if cert.issuer != ca.subject:
-        return f"wrong CA: issued by {cert.issuer.rfc4514_string()}, the CA is {ca.subject.rfc4514_string()}"
+        return N_("wrong CA: issued by {rfc4514_string}, the CA is {rfc4514_string2}").format(rfc4514_string=cert.issuer.rfc4514_string(), rfc4514_string2=ca.subject.rfc4514_string())
     try:
         cert.verify_directly_issued_by(ca)
     except InvalidSignature:
-        return f"bad signature: not made by this CA's {key_kind(ca.public_key())} key"
+        return N_("bad signature: not made by this CA's {key_kind} key").format(key_kind=key_kind(ca.public_key()))
     except (TypeError, UnsupportedAlgorithm) as exc:
-        return f"wrong key type: the CA's {key_kind(ca.public_key())} key cannot have made this signature ({exc})"
+        return N_("wrong key type: the CA's {key_kind} key cannot have made this signature ({exc})").format(key_kind=key_kind(ca.public_key()), exc=exc)
     except ValueError as exc:
-        return f"wrong key type or signature algorithm: {exc}"
+        return N_("wrong key type or signature algorithm: {exc}").format(exc=exc)
     return ""
 
 
@@ -81,20 +82,20 @@ def validity(cert: x509.Certificate, now: datetime.datetime | None = None) -> tu
     """(valid now, what was found, warning): not yet valid and expired fail; expiring within 30 days warns."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
-    span = f"valid from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    span = N_("valid from {start} to {end} UTC").format(start=format(start, '%Y-%m-%d %H:%M'), end=format(end, '%Y-%m-%d %H:%M'))
     if now < start:
-        return False, f"not yet valid: {span} (the clock says {now:%Y-%m-%d %H:%M})", ""
+        return False, N_("not yet valid: {span} (the clock says {now})").format(span=span, now=format(now, '%Y-%m-%d %H:%M')), ""
     if now > end:
-        return False, f"expired: {span} ({(now - end).days} days ago)", ""
+        return False, N_("expired: {span} ({days} days ago)").format(span=span, days=(now - end).days), ""
     left = end - now
-    warning = f"expires in {left.days} days ({end:%Y-%m-%d}): renew it soon" if left < EXPIRY_WARNING else ""
+    warning = N_("expires in {days} days ({end}): renew it soon").format(days=left.days, end=format(end, '%Y-%m-%d')) if left < EXPIRY_WARNING else ""
     return True, span, warning
 
 
 def _read(remote: Remote, path: str) -> tuple[Evidence, bytes | None]:
     ev = remote.read(path)
     data = ev.stdout.encode() if ev.ok else None
-    ev.stdout = f"({len(ev.stdout)} bytes read)" if ev.ok else ev.stdout  # content stays out of the evidence
+    ev.stdout = N_("({value} bytes read)").format(value=len(ev.stdout)) if ev.ok else ev.stdout  # content stays out of the evidence
     return ev, data
 
 
@@ -102,10 +103,10 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
     path = member.config_file(name)
     ev, data = _read(remote, path)
     is_key = member.is_key(name)
-    what = f"{path} is a PEM {'private key' if is_key else 'X.509 certificate'}"
+    what = (N_("{path} is a PEM private key") if is_key else N_("{path} is a PEM X.509 certificate")).format(path=path)
     if data is None:
         return Result(
-            what=what, ok=False, expected="a readable file", found="cannot read it", evidence=[ev],
+            what=what, ok=False, expected=N_("a readable file"), found=N_("cannot read it"), evidence=[ev],
             fix=f"cp {name} {member.config_dir}/", see=SEE)
     try:
         if is_key:
@@ -114,47 +115,48 @@ def parses(remote: Remote, member: Member, name: str) -> Result:
             found = summary(load_certificate(data))
         ok = True
     except (ValueError, TypeError) as exc:
-        found, ok = f"does not parse: {exc}", False
+        found, ok = N_("does not parse: {exc}").format(exc=exc), False
     ev.note = found
     return Result(
-        what=what, ok=ok, expected="it parses", found=found, evidence=[ev],
-        fix=f"copy a valid {name} from step 4's output: cp {name} {member.config_dir}/", see=SEE)
+        what=what, ok=ok, expected=N_("it parses"), found=found, evidence=[ev],
+        fix=N_("copy a valid {name} from step 4's output: cp {name} {config_dir}/").format(name=name, config_dir=member.config_dir), see=SEE)
 
 
 def key_pair(remote: Remote, member: Member) -> Result:
     cert_path, key_path = member.config_file(member.server_cert), member.config_file(member.server_key)
     ev1, cert_data = _read(remote, cert_path)
     ev2, key_data = _read(remote, key_path)
-    what = f"{key_path} is the key of {cert_path}"
-    fix = f"copy the matching pair from step 4: cp {member.server_key} {member.server_cert} {member.config_dir}/"
+    what = N_("{key_path} is the key of {cert_path}").format(key_path=key_path, cert_path=cert_path)
+    fix = N_("copy the matching pair from step 4: cp {server_key} {server_cert} {config_dir}/").format(server_key=member.server_key, server_cert=member.server_cert, config_dir=member.config_dir)
     try:
         cert, key = load_certificate(cert_data or b""), load_key(key_data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what, ok=False, expected="both parse", found=f"cannot load them: {exc}", evidence=[ev1, ev2],
+            what=what, ok=False, expected=N_("both parse"), found=N_("cannot load them: {exc}").format(exc=exc), evidence=[ev1, ev2],
             fix=fix, see=SEE)
     ok = key_matches(cert, key)
     return Result(
-        what=what, ok=ok, expected="the certificate's public key is the key's",
-        found="they match" if ok else "different keys", evidence=[ev1, ev2], fix=fix, see=SEE)
+        what=what, ok=ok, expected=N_("the certificate's public key is the key's"),
+        found=N_("they match") if ok else N_("different keys"), evidence=[ev1, ev2], fix=fix, see=SEE)
 
 
 def chain(remote: Remote, member: Member) -> Result:
     cert_path, ca_path = member.config_file(member.server_cert), member.config_file(member.ca_cert)
     ev1, cert_data = _read(remote, cert_path)
     ev2, ca_data = _read(remote, ca_path)
-    what = f"{cert_path} is signed by {ca_path}"
-    fix = f"copy the CA and certificate of the same step 4 run: cp {member.ca_cert} {member.server_cert} {member.config_dir}/"
+    what = N_("{cert_path} is signed by {ca_path}").format(cert_path=cert_path, ca_path=ca_path)
+    fix = N_("copy the CA and certificate of the same step 4 run: cp {ca_cert} {server_cert} "
+             "{config_dir}/").format(ca_cert=member.ca_cert, server_cert=member.server_cert, config_dir=member.config_dir)
     try:
         cert, ca = load_certificate(cert_data or b""), load_certificate(ca_data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what, ok=False, expected="both parse", found=f"cannot load them: {exc}", evidence=[ev1, ev2],
+            what=what, ok=False, expected=N_("both parse"), found=N_("cannot load them: {exc}").format(exc=exc), evidence=[ev1, ev2],
             fix=fix, see=SEE)
     why = issued_by(cert, ca)
     ev1.note, ev2.note = summary(cert), summary(ca)
     return Result(
-        what=what, ok=not why, expected=f"issuer {ca.subject.rfc4514_string()}, a valid signature of the CA's key",
+        what=what, ok=not why, expected=N_("issuer {rfc4514_string}, a valid signature of the CA's key").format(rfc4514_string=ca.subject.rfc4514_string()),
         found=why or "signed by the CA", evidence=[ev1, ev2], fix=fix, see=SEE)
 
 
@@ -162,19 +164,19 @@ def valid_now(remote: Remote, member: Member, name: str) -> Result:
     """The certificate is within its validity period (one expiring within 30 days passes with a warning)."""
     path = member.config_file(name)
     ev, data = _read(remote, path)
-    what = f"{path} is within its validity period"
-    fix = (f"issue {name} again (step 4: a new certificate signed by the CA), cp it to {member.config_dir}/ "
-           f"and systemctl restart {member.service}; if it is not yet valid, check the clock: timedatectl")
+    what = N_("{path} is within its validity period").format(path=path)
+    fix = (N_("issue {name} again (step 4: a new certificate signed by the CA), cp it to {config_dir}/ "
+              "and systemctl restart {service}; if it is not yet valid, check the clock: timedatectl").format(name=name, config_dir=member.config_dir, service=member.service))
     try:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what, ok=False, expected="a certificate valid now", found=f"cannot load it: {exc}", evidence=[ev],
+            what=what, ok=False, expected=N_("a certificate valid now"), found=N_("cannot load it: {exc}").format(exc=exc), evidence=[ev],
             fix=fix, see=SEE)
     ok, found, warning = validity(cert, getattr(remote, "taken", None))
     ev.note = summary(cert)
     return Result(
-        what=what, ok=ok, expected="valid now (notBefore <= now <= notAfter)", found=found, evidence=[ev], fix=fix,
+        what=what, ok=ok, expected=N_("valid now (notBefore <= now <= notAfter)"), found=found, evidence=[ev], fix=fix,
         see=SEE, warning=warning)
 
 
@@ -186,13 +188,13 @@ def names_addresses(remote: Remote, member: Member) -> Result:
     ev, data = _read(remote, cert_path)
     hosts = sorted({urlsplit(u).hostname for u in member.client_urls + member.peer_urls} - {None})
     what = f"{cert_path} names {', '.join(hosts)}"
-    fix = (f"issue the member's certificate with its name and address in the subject alternative names "
-           f"(step 4's ca.conf), then cp it to {member.config_dir}/ and systemctl restart {member.service}")
+    fix = (N_("issue the member's certificate with its name and address in the subject alternative "
+              "names (step 4's ca.conf), then cp it to {config_dir}/ and systemctl restart {service}").format(config_dir=member.config_dir, service=member.service))
     try:
         cert = load_certificate(data or b"")
     except (ValueError, TypeError) as exc:
         return Result(
-            what=what, ok=False, expected=", ".join(hosts), found=f"cannot load it: {exc}", evidence=[ev], fix=fix,
+            what=what, ok=False, expected=", ".join(hosts), found=N_("cannot load it: {exc}").format(exc=exc), evidence=[ev], fix=fix,
             see=SEE)
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -7,6 +7,7 @@ from core.evidence import Result
 from core.etcdctl import command as etcdctl_command
 from core.etcdctl import ParseError, health_of, members_json, status_json
 from checks.membership import etcdctl
+from core.i18n import N_
 from core.remote import Remote
 from core.model import Member, parse_initial_cluster
 
@@ -29,12 +30,14 @@ def all_started(remote: Remote, member: Member) -> Result:
     silent = sorted(m.name for m in members if m.status == "started" and not m.client_urls)
     learners = [m.name for m in members if m.is_learner]
     ok = started == want and len(members) == len(want) and not learners
-    found = (f"started: {', '.join(started) or 'none'}" + (f"; learners: {', '.join(learners)}" if learners else "")
-             + (f"; never published client URLs (never joined): {', '.join(silent)}" if silent else ""))
+    found = "; ".join([N_("started: {items}").format(items=", ".join(started) or N_("none"))]
+                      + ([N_("learners: {items}").format(items=", ".join(learners))] if learners else [])
+                      + ([N_("never published client URLs (never joined): {items}").format(items=", ".join(silent))]
+                         if silent else []))
     return Result(
-        what=f"every member ({', '.join(want)}) is started and votes", ok=ok, expected=f"started: {', '.join(want)}",
+        what=N_("every member ({items}) is started and votes").format(items=', '.join(want)), ok=ok, expected=N_("started: {items}").format(items=", ".join(want)),
         found=found, evidence=[ev],
-        fix=f"systemctl start {member.service}   # on every member, at about the same time", see=SEE)
+        fix=f"systemctl start {member.service}   # " + N_("on every member, at about the same time"), see=SEE)
 
 
 def one_leader(remote: Remote, member: Member) -> Result:
@@ -51,23 +54,24 @@ def one_leader(remote: Remote, member: Member) -> Result:
     found = (f"{len(statuses)} endpoints; leaders seen: {', '.join(sorted(leaders)) or 'none'}; "
              f"cluster IDs: {', '.join(sorted(clusters)) or 'none'}; leading: {', '.join(leading) or 'none'}")
     return Result(
-        what="the members agree on one leader and one cluster ID", ok=ok,
-        expected=f"{size} endpoints, one leader, one cluster ID", found=found, evidence=[ev],
-        fix=f"journalctl -u {member.service} -n 50 --no-pager   # on every member", see=SEE)
+        what=N_("the members agree on one leader and one cluster ID"), ok=ok,
+        expected=N_("{size} endpoints, one leader, one cluster ID").format(size=size), found=found, evidence=[ev],
+        fix=f"journalctl -u {member.service} -n 50 --no-pager   # " + N_("on every member"), see=SEE)
 
 
 def cluster_healthy(remote: Remote, member: Member) -> Result:
     ev = etcdctl(remote, member, "endpoint health --cluster -w json", endpoints=member.cluster_endpoints)
     health, _ = health_of(ev.stdout)
     ok = ev.ok and len(health) == member.cluster_size and all(h.healthy for h in health)
-    found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'}" for h in health) or f"exit {ev.rc}"
-    fix = f"systemctl status {member.service} --no-pager   # on the unhealthy members"
+    found = ", ".join((N_("{endpoint} healthy") if h.healthy else N_("{endpoint} unhealthy")).format(endpoint=h.endpoint)
+                      for h in health) or f"exit {ev.rc}"
+    fix = f"systemctl status {member.service} --no-pager   # " + N_("on the unhealthy members")
     if not ok:
         from checks.service import with_cause
 
         fix = with_cause(remote, member, fix)
     return Result(
-        what="every member is healthy", ok=ok, expected=f"{member.cluster_size} healthy endpoints", found=found,
+        what=N_("every member is healthy"), ok=ok, expected=N_("{cluster_size} healthy endpoints").format(cluster_size=member.cluster_size), found=found,
         evidence=[ev], fix=fix, see=SEE)
 
 
@@ -87,9 +91,9 @@ def plain_http_refused(remote: Remote, member: Member) -> Result:
     ev = remote.look(plain_http_command(member))
     answered = ev.ok and "is healthy" in (ev.stdout + ev.stderr)
     return Result(
-        what=f"etcd does not answer plain HTTP on {url}", ok=member.tls and not answered,
-        expected="no answer over plain HTTP", found="etcd answered over plain HTTP" if answered else "refused",
-        evidence=[ev], fix=f"serve clients over https only: --listen-client-urls {member.listen_client_urls}",
+        what=N_("etcd does not answer plain HTTP on {url}").format(url=url), ok=member.tls and not answered,
+        expected=N_("no answer over plain HTTP"), found=N_("etcd answered over plain HTTP") if answered else N_("refused"),
+        evidence=[ev], fix=N_("serve clients over https only: --listen-client-urls {listen_client_urls}").format(listen_client_urls=member.listen_client_urls),
         see=SEE)
 
 
@@ -100,13 +104,14 @@ def no_cert_refused(remote: Remote, member: Member) -> Result:
     with_cert = etcdctl(remote, member, "endpoint health")
     answers = lambda ev: ev.ok and "is healthy" in (ev.stdout + ev.stderr)  # noqa: E731
     ok = member.tls and answers(with_cert) and not answers(without)
-    found = (f"with a certificate: {'answered' if answers(with_cert) else 'no answer'}; "
-             f"without: {'answered' if answers(without) else 'refused'}")
+    found = "; ".join([N_("with a certificate: {answer}").format(answer=N_("answered") if answers(with_cert) else N_("no answer")),
+                       N_("without: {answer}").format(answer=N_("answered") if answers(without) else N_("refused"))])
     fix = f"set --client-cert-auth and --trusted-ca-file in {member.unit_path}"
     if member.tls and not answers(with_cert):  # nothing to compare: the member's other failures say why
-        fix = (f"systemctl status {member.service} --no-pager   # etcd does not answer even with etcdctl's "
-               "certificate: whether it refuses clients without one cannot be told until it does")
+        fix = (f"systemctl status {member.service} --no-pager   # " + N_(
+            "etcd does not answer even with etcdctl's certificate: whether it refuses clients without one cannot be "
+            "told until it does"))
     return Result(
-        what="a client without a certificate is refused", ok=ok,
-        expected="with a certificate: answered; without: refused", found=found, evidence=[with_cert, without],
+        what=N_("a client without a certificate is refused"), ok=ok,
+        expected=N_("with a certificate: answered; without: refused"), found=found, evidence=[with_cert, without],
         fix=fix, see=SEE)

@@ -10,6 +10,7 @@ from core.answers import Ask
 from core.etcdconfig import (HARMLESS, SPECIAL_VARIABLES, UNCLASSIFIED, WEAKENS, Effective, Value, classify,
                              environment_files, from_flags, parse_environment_file, parse_environment_property)
 from core.evidence import Evidence, Result, quote_command
+from core.i18n import N_
 from core.model import TUTORIAL_URL, Member
 from core.remote import Remote
 from core.systemd import normalise
@@ -32,15 +33,14 @@ def _environment(remote: Remote, member: Member, props: dict[str, str], evidence
                  refused: list[str]) -> list[tuple[str, str, str]]:
     """The environment systemd gives the service now: Environment=, then each EnvironmentFile= (later wins)."""
     unit = props.get("FragmentPath") or member.unit_path
-    env = [(k, v, f"Environment= of {unit}") for k, v in parse_environment_property(props.get("Environment", ""))]
+    env = [(k, v, N_("Environment= of {unit}").format(unit=unit)) for k, v in parse_environment_property(props.get("Environment", ""))]
     for path, optional in environment_files(props.get("EnvironmentFiles", "")):
         ev = remote.look(_cat(path))
         evidence.append(ev)
         if ev.ok:
             env += [(k, v, path) for k, v in parse_environment_file(ev.stdout)]
         elif ev.rc is not None and not optional:
-            refused.append(f"EnvironmentFile={path} cannot be read ({(ev.stderr.strip() or f'exit {ev.rc}')}): "
-                           "systemd does not start the service")
+            refused.append(N_("EnvironmentFile={path} cannot be read ({value}): systemd does not start the service").format(path=path, value=ev.stderr.strip() or f'exit {ev.rc}'))
     return env
 
 
@@ -106,19 +106,19 @@ def fix_for(member: Member, found: Value, want: str, eff: Effective, unit: str) 
     if found.source == "variable":
         return f"set Environment=\"{found.key}={want}\" in {unit}, then {restart}"
     if found.source == "config file":
-        return (f"set {found.key.replace('.', ': ')}: {want} in {found.place} (YAML), then "
-                f"systemctl restart {member.service}")
+        return (N_("set {replace}: {want} in {place} (YAML), then systemctl restart {service}").format(replace=found.key.replace('.', ': '), want=want, place=found.place, service=member.service))
     if found.source == "default":
         files = {v.place for v in eff.values.values() if v.source == "variable" and not v.place.startswith("Env")}
         if eff.config_file:
-            return f"add {name}: {want} to {eff.config_file} (YAML), then systemctl restart {member.service}"
+            return N_("add {name}: {want} to {config_file} (YAML), then systemctl restart {service}").format(name=name, want=want, config_file=eff.config_file, service=member.service)
         if len(files) == 1:
             path = files.pop()
             key = "ETCD_" + name.upper().replace("-", "_")
             return f"echo '{key}={want}' >> {path} && {restart}"
-        return (f"add --{name} {want} to ExecStart= in {unit} (one line per flag, each ending in a bare "
-                f"backslash), then {restart}")
-    return (f"set --{name} {want} in {unit} (one line per flag, each ending in a bare backslash), then {restart}")
+        return (N_("add --{name} {want} to ExecStart= in {unit} (one line per flag, each ending in a bare "
+                   "backslash), then {restart}").format(name=name, want=want, unit=unit, restart=restart))
+    return (N_("set --{name} {want} in {unit} (one line per flag, each ending in a bare backslash), "
+               "then {restart}").format(name=name, want=want, unit=unit, restart=restart))
 
 
 def setting(remote: Remote, member: Member, flag_name: str) -> Result:
@@ -129,23 +129,23 @@ def setting(remote: Remote, member: Member, flag_name: str) -> Result:
         raise ValueError(f"--{name} is not part of the desired state")
     want = expected[name]
     eff, evidence, unit = effective(remote, member)
-    what = f"etcd runs with {name} {want}"
+    what = N_("etcd runs with {name} {want}").format(name=name, want=want)
     if not eff.values and not eff.refused:
-        return Result(what=what, ok=False, expected=f"{name} {want}", found=f"no ExecStart in {unit}",
+        return Result(what=what, ok=False, expected=f"{name} {want}", found=N_("no ExecStart in {unit}").format(unit=unit),
                       evidence=evidence, fix=fix_for(member, Value(name, "", "flag"), want, eff, unit), see=SEE)
     found = eff.get(name)
     ok = normalise(name, found.value) == normalise(name, want)
-    shown = f"{name} {found.value or '(empty)'}, from {found.where()}"
+    shown = N_("{name} {value}, from {where}").format(name=name, value=found.value or "(empty)", where=found.where())
     notes = []
     if ok and found.source == "default":
-        notes.append(f"{name} is left at etcd's default, {found.value}, which is the step's value")
+        notes.append(N_("{name} is left at etcd's default, {value}, which is the step's value").format(name=name, value=found.value))
     elif ok and found.source != "flag":
-        notes.append(f"{name} is set by {found.where()}")
+        notes.append(N_("{name} is set by {where}").format(name=name, where=found.where()))
     if found.source == "default" and not ok:
-        shown = f"{name} is set nowhere: etcd's default is {found.value or '(empty)'}"
+        shown = N_("{name} is set nowhere: etcd's default is {value}").format(name=name, value=found.value or '(empty)')
     fix = fix_for(member, found, want, eff, unit)
     if name == "name" and not ok and found.value:
-        fix += f"; or, if it is the host's name that is wrong: hostnamectl set-hostname {found.value}"
+        fix += N_("; or, if it is the host's name that is wrong: hostnamectl set-hostname {value}").format(value=found.value)
     return Result(what=what, ok=ok, expected=f"{name} {want}", found=shown, evidence=evidence, fix=fix, see=SEE,
                   notes=notes)
 
@@ -166,13 +166,13 @@ def no_other(remote: Remote, member: Member) -> Result:
     warn: list[str] = []
     notes: list[str] = []
     if argv and argv[0] != member.etcd_path:
-        failing.insert(0, f"runs {argv[0]} instead of {member.etcd_path}")
+        failing.insert(0, N_("runs {value} instead of {etcd_path}").format(value=argv[0], etcd_path=member.etcd_path))
     fixes: list[str] = []
     for v in eff.values.values():
         if v.setting in expected:
             continue
         kind, why = classify(v.setting, v.value, arch)
-        line = f"{v.key}={v.value} in {v.place}: {why}"
+        line = N_("{key}={value} in {place}: {why}").format(key=v.key, value=v.value, place=v.place, why=why)
         if kind == WEAKENS:
             failing.append(line)
             fixes.append(_remove(v, member, unit))
@@ -184,24 +184,25 @@ def no_other(remote: Remote, member: Member) -> Result:
         if key == "ETCD_CONFIG_FILE":
             continue
         kind, why = classify(key, value, arch) if key == "ETCD_UNSUPPORTED_ARCH" else (
-            UNCLASSIFIED, "etcd does not take it as a setting")
-        line = f"{key}={value} in {place}: {why}"
+            UNCLASSIFIED, N_("etcd does not take it as a setting"))
+        line = N_("{key}={value} in {place}: {why}").format(key=key, value=value, place=place, why=why)
         (failing if kind == WEAKENS else warn if kind == UNCLASSIFIED else notes).append(line)
     for v in eff.unknown:
-        failing.append(f"{v.key} in {v.place}: etcd {eff.version} knows no such setting and ignores it"
-                       + (" (a misspelt variable leaves its setting at the default)" if v.source == "variable" else ""))
+        failing.append((N_("{key} in {place}: etcd {version} knows no such setting and ignores it (a misspelt variable "
+                           "leaves its setting at the default)") if v.source == "variable" else
+                        N_("{key} in {place}: etcd {version} knows no such setting and ignores it"))
+                       .format(key=v.key, place=v.place, version=eff.version))
         fixes.append(_remove(v, member, unit))
     for v in eff.ignored:
-        notes.append(f"{v.key} in {v.place} is ignored by etcd"
-                     + (f" (the configuration file {eff.config_file} wins)" if eff.config_file else " (no longer "
-                        "supported)"))
+        notes.append(N_("{key} in {place} is ignored by etcd").format(key=v.key, place=v.place)
+                     + (N_(" (the configuration file {config_file} wins)").format(config_file=eff.config_file) if eff.config_file
+                        else N_(" (no longer supported)")))
     if not eff.exact_table and (warn or failing):
-        warn.append(f"etcd's settings were read with {eff.version}'s table (this release has none of its own)")
+        warn.append(N_("etcd's settings were read with {version}'s table (this release has none of its own)").format(version=eff.version))
     ok = bool(argv) and not failing
-    found = "; ".join(failing) if failing else ("no ExecStart" if not argv else "nothing that changes the step")
-    return Result(what=f"etcd runs {member.etcd_path} with the step's settings and nothing that changes them",
-                  ok=ok, expected=f"{member.etcd_path}; only: {', '.join(sorted(expected - {'config-file'}))}; "
-                  "other settings only if they change nothing the step claims", found=found, evidence=evidence + [arch_ev],
+    found = "; ".join(failing) if failing else (N_("no ExecStart") if not argv else N_("nothing that changes the step"))
+    return Result(what=N_("etcd runs {etcd_path} with the step's settings and nothing that changes them").format(etcd_path=member.etcd_path),
+                  ok=ok, expected=N_("{etcd_path}; only: {items}; other settings only if they change nothing the step claims").format(etcd_path=member.etcd_path, items=', '.join(sorted(expected - {'config-file'}))), found=found, evidence=evidence + [arch_ev],
                   fix=" && ".join(dict.fromkeys(fixes)) if fixes and len(fixes) == len(failing) else unit_fix(member),
                   see=SEE, warning="; ".join(warn), notes=notes)
 
@@ -218,7 +219,7 @@ def _remove(v: Value, member: Member, unit: str) -> str:
     if v.source == "variable" and not v.place.startswith("Environment="):
         return f"sed -i '/^{v.key}=/d' {v.place} && {restart}"
     if v.source == "config file":
-        return f"remove {v.key} from {v.place}, then systemctl restart {member.service}"
+        return N_("remove {key} from {place}, then systemctl restart {service}").format(key=v.key, place=v.place, service=member.service)
     if v.source == "variable":
         return f"remove Environment=\"{v.key}=...\" from {unit}, then {restart}"
     return f"remove {v.key} from ExecStart= in {unit}, then {restart}"

@@ -8,6 +8,7 @@ it is reported as passing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,11 @@ class Deviation:
     cause: str = ""  # only a failure of this part of the check (Result.cause); "" any failure of it
 
 
-LAB_TLS = "the tutorial's lab serves plain HTTP on loopback; production needs TLS (--profile production)"
-ROOT_OWNED = ("the tutorial runs etcd as root, so its data directory is root:root with mode 700, which is as "
+LAB_TLS = N_("the tutorial's lab serves plain HTTP on loopback; production needs TLS (--profile production)")
+ROOT_OWNED = N_("the tutorial runs etcd as root, so its data directory is root:root with mode 700, which is as "
               "strict; an etcd user is what the benchmark expects where etcd runs unprivileged")
-ANY_RELEASE = "a lab may run any release; production should follow etcd's advice"
-RELEASE_OWNER = ("the 2020 text unpacks etcd's release with tar -xvf on the controller, as the login user (or as root, "
+ANY_RELEASE = N_("a lab may run any release; production should follow etcd's advice")
+RELEASE_OWNER = N_("the 2020 text unpacks etcd's release with tar -xvf on the controller, as the login user (or as root, "
                  "which keeps the archive's owner), and sudo mv keeps that owner; whoever owns {name} can replace what "
                  "root runs: chown root:root /usr/local/bin/{name}")
 
@@ -31,10 +32,10 @@ DEVIATIONS: tuple[Deviation, ...] = (
     *(Deviation(f"cis.2.{n}", LAB_TLS, ("lab",)) for n in range(1, 8)),
     Deviation("cis.1.1.12", ROOT_OWNED, ("lab", "production")),
     Deviation("advice.etcd-version", ANY_RELEASE, ("lab",)),
-    Deviation("member.hostname", "the current text asks to name the member after the hostname, but its unit "
-              "hard-codes --name controller while the host is called server", editions=("kthw-current",)),
-    Deviation("advice.etcd-version", "the 2020 editions install etcd 3.4.10 / 3.4.15, below etcd's production "
-              "minimum 3.4.22", editions=("kthw-2020",)),
+    Deviation("member.hostname", N_("the current text asks to name the member after the hostname, but its unit "
+              "hard-codes --name controller while the host is called server"), editions=("kthw-current",)),
+    Deviation("advice.etcd-version", N_("the 2020 editions install etcd 3.4.10 / 3.4.15, below etcd's production "
+              "minimum 3.4.22"), editions=("kthw-2020",)),
     *(Deviation(f"binary.{name}.installed", RELEASE_OWNER.format(name=name), editions=("kthw-2020",), cause="owner")
       for name in ("etcd", "etcdctl")),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from checks.unit import show
 from core.editions import EDITIONS, Edition
 from core.evidence import quote_command
+from core.i18n import N_
 from core.model import Member
 from core.remote import Remote
 from core.systemd import exec_argv, parse_flags
@@ -25,14 +26,13 @@ def suggest(remote: Remote, member: Member, current: Edition) -> str:
             continue
         names = set(edition.tls.certificates())
         if names <= present and not set(member.certificates) <= present:
-            return (f"files {' '.join(sorted(names))} found in {member.config_dir}: "
-                    f"try --edition {edition.name}")
+            return (N_("files {items} found in {config_dir}: try --edition {name}").format(items=' '.join(sorted(names)), config_dir=member.config_dir, name=edition.name))
     _, props = show(remote, member)
     flags, _ = parse_flags(exec_argv(props.get("ExecStart", ""))[1:])
     running = (flags.get("name") or [""])[-1]
     for edition in EDITIONS.values():
         fixed = edition.settings.get("name")
         if edition is not current and fixed and running == fixed != member.name:
-            return (f"the unit runs --name {fixed} on a host named {member.name}, as {edition.name}'s unit does: "
-                    f"try --edition {edition.name}")
+            return (N_("the unit runs --name {fixed} on a host named {name}, as {name2}'s unit does: try "
+                       "--edition {name2}").format(fixed=fixed, name=member.name, name2=edition.name))
     return ""

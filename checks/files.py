@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from core.answers import Ask
 from core.evidence import Evidence, Result, quote_command
+from core.i18n import N_
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 
-STAT_FORMAT = "%F|%a|%U|%G|%u|%g"  # names, and the numbers for owners without one (stat says UNKNOWN)
+STAT_FORMAT = "%F|%a|%U|%G|%u|%g"
+# stat's words for a file's type (%F), shown in what the checks found
+KINDS = (N_("regular file"), N_("directory"), N_("symbolic link"), N_("socket"), N_("fifo"))  # names, and the numbers for owners without one (stat says UNKNOWN)
 SEE_INSTALL = TUTORIAL_URL + "#install-the-etcd-binaries"
 SEE_CONFIGURE = TUTORIAL_URL + "#configure-the-etcd-server"
 
@@ -47,8 +50,8 @@ def stat(remote: Remote, path: str) -> tuple[Evidence, Stat | None]:
 
 def describe(st: Stat | None) -> str:
     if st is None:
-        return "missing"
-    return f"{st.kind}, mode {st.mode:04o}, owner {st.owner}:{st.group}"
+        return N_("missing")
+    return N_("{kind}, mode {mode}, owner {owner}").format(kind=st.kind, mode=f"{st.mode:04o}", owner=f"{st.owner}:{st.group}")
 
 
 # ----- expectations as data -------------------------------------------------------------------
@@ -68,7 +71,7 @@ class ModeRule:
         return found == self.mode if self.compare == EXACT else (found & ~self.mode & 0o7777) == 0
 
     def describe(self) -> str:
-        return f"mode {self.mode:04o}" + ("" if self.compare == EXACT else f" {STRICTER}")
+        return (N_("mode {mode}") if self.compare == EXACT else N_("mode {mode} or stricter")).format(mode=f"{self.mode:04o}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ class OwnerRule:
     def describe(self) -> str:
         names = [self.runner.user if o == RUNNER else o for o in self.any_of
                  if o != RUNNER or not self.runner.root]
-        return "owner " + " or ".join(names)
+        return N_("owner {owners}").format(owners=" or ".join(names))
 
 
 # what a path of each kind must be: (file type, mode attribute of the model, comparison, owners,
@@ -150,8 +153,8 @@ class PathSpec:
         if self.needs and not runner.can(st, self.needs):
             verb = {4: "read", 1: "run" if st.kind == "regular file" else "enter"}.get(self.needs, "use")
             if runner.root:
-                return "usable", f"etcd runs as root, who cannot {verb} it: no execute bit"
-            return "usable", f"etcd runs as {runner.user}, who cannot {verb} it"
+                return "usable", N_("etcd runs as root, who cannot {verb} it: no execute bit").format(verb=verb)
+            return "usable", N_("etcd runs as {user}, who cannot {verb} it").format(user=runner.user, verb=verb)
         return "", ""
 
     def problem(self, st: Stat | None) -> str:
@@ -163,8 +166,9 @@ class PathSpec:
 
     def expected(self) -> str:
         runner = self.owner.runner
-        usable = f", usable by {runner.user}" if self.needs and not runner.root else ""
-        return f"{self.kind}, {self.mode.describe()}, {self.owner.describe()}{usable}"
+        usable = N_(", usable by {user}").format(user=runner.user) if self.needs and not runner.root else ""
+        return N_("{kind}, {mode}, {owner}{usable}").format(kind=self.kind, mode=self.mode.describe(), owner=self.owner.describe(),
+                                                         usable=usable)
 
 
 def runner(remote: Remote, member: Member) -> Runner:
@@ -201,7 +205,7 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
     e = expectation
     cause, problem = e.diagnose(st)
     usable = cause == "usable"
-    found = describe(st) + (f" ({problem})" if usable and st is not None else "")
+    found = N_("{found} ({problem})").format(found=describe(st), problem=problem) if usable and st is not None else describe(st)
     fix = e.fix
     if st is not None and st.kind == e.kind:  # it is there: fix only what is wrong, with a command that runs as is
         if cause == "mode" or (usable and st.owner == e.owner_fix.split(":")[0]):
@@ -216,8 +220,8 @@ def path_check(remote: Remote, expectation: PathSpec) -> Result:
 def binary(remote: Remote, member: Member, name: str) -> Result:
     path, mode = member.binaries[name], member.modes.binary
     return path_check(remote, spec(
-        member, "binary", f"{name} is installed at {path}", path,
-        f"install -o root -g root -m {mode:o} {name} {path}   # from downloads/ as in the tutorial", SEE_INSTALL,
+        member, "binary", N_("{name} is installed at {path}").format(name=name, path=path), path,
+        f"install -o root -g root -m {mode:o} {name} {path}   # " + N_("from downloads/ as in the tutorial"), SEE_INSTALL,
         runner(remote, member), used=name == "etcd"))
 
 
@@ -237,7 +241,7 @@ def directory(remote: Remote, member: Member, which: str) -> Result:
     path, mode = paths[which]
     who = runner(remote, member)
     used = which == "data" or bool(member.tls_files())
-    return path_check(remote, spec(member, which, f"the {which} directory {path}", path,
+    return path_check(remote, spec(member, which, (N_("the data directory {path}") if which == "data" else N_("the configuration directory {path}")).format(path=path), path,
                                    f"mkdir -p {path} && chmod {mode:o} {path}", SEE_CONFIGURE, who, used))
 
 
@@ -249,14 +253,15 @@ def certificate_file(remote: Remote, member: Member, name: str) -> Result:
     used = path in member.tls_files().values()  # a file etcd itself reads (a TLS setup)
     return path_check(remote, spec(
         member, "key" if is_key else "certificate",
-        f"{name} is in {member.config_dir}" + (" and not readable by others" if is_key else ""), path,
+        (N_("{name} is in {config_dir} and not readable by others") if is_key else N_("{name} is in {config_dir}"))
+        .format(name=name, config_dir=member.config_dir), path,
         f"cp {name} {member.config_dir}/ && chmod {mode:o} {path}",
         SEE_CONFIGURE, who, used))
 
 
 def unit_file(remote: Remote, member: Member) -> Result:
     path, mode = member.unit_path, member.modes.unit
-    return path_check(remote, spec(member, "unit", f"the unit file {path}", path,
+    return path_check(remote, spec(member, "unit", N_("the unit file {path}").format(path=path), path,
                                    f"chown root:root {path} && chmod {mode:o} {path}", SEE_CONFIGURE))
 
 
@@ -266,10 +271,11 @@ def rescue_fix(member: Member) -> str:
     back to their paths before etcd restarts on them; in another directory (started with another ``--data-dir``):
     that directory's ``member/`` is copied into the data directory with etcd stopped (the other is left as it is)."""
     d, service = member.data_dir.rstrip("/"), member.service
-    return (f"# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with another "
-            f"--data-dir (a daemon-reload without a restart). A restart would start an empty member, and etcd whose "
-            f"directory was removed exits by itself within about 30 s (its purge of old files fails); this keeps what "
-            f"it holds (its open files name where it is), at once:\n"
+    comment = N_("# etcd runs, but its database is not in {d}: it was removed under it, or etcd was started with "
+                 "another --data-dir (a daemon-reload without a restart). A restart would start an empty member, "
+                 "and etcd whose directory was removed exits by itself within about 30 s (its purge of old files "
+                 "fails); this keeps what it holds (its open files name where it is), at once:").format(d=d)
+    return (comment + "\n"
             f"pid=$(systemctl show -p MainPID --value {service}) && db=$(for fd in /proc/$pid/fd/*; do readlink \"$fd\"; "
             f"done | grep -m1 '/member/snap/db') && case \"$db\" in *' (deleted)') for fd in /proc/$pid/fd/*; do "
             f"t=$(readlink \"$fd\"); case \"$t\" in '{d}/member/'*' (deleted)') f=${{t% (deleted)}}; [ -f \"$fd\" ] && "
@@ -298,13 +304,13 @@ def data_in_use(remote: Remote, member: Member) -> Result:
     if ok:
         found = describe(st)
     elif running:
-        found = f"{describe(st)}, while {member.service} is active: its database is not in {member.data_dir}"
+        found = N_("{value}, while {service} is active: its database is not in {data_dir}").format(value=describe(st), service=member.service, data_dir=member.data_dir)
     else:
-        found = f"{describe(st)} ({member.service} is {props.get('ActiveState') or 'not loaded'}: it never ran here)"
+        found = N_("{value} ({service} is {value2}: it never ran here)").format(value=describe(st), service=member.service, value2=props.get('ActiveState') or 'not loaded')
     fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     evidence = [ev, show_ev]
     if not ok and running:
         fix = rescue_fix(member)
     return Result(
-        what=f"etcd keeps its database in {member.data_dir}", ok=ok, expected=f"{path}: a regular file", found=found,
+        what=N_("etcd keeps its database in {data_dir}").format(data_dir=member.data_dir), ok=ok, expected=N_("{path}: a regular file").format(path=path), found=found,
         evidence=evidence, fix=fix, see=SEE_CONFIGURE)

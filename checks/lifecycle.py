@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from core.etcdctl import command as etcdctl_command
 from core.evidence import CheckFailure, Evidence, Result
 from checks.membership import etcdctl
+from core.i18n import N_
 from core.remote import Remote
 from core.systemd import parse_show
 from core.wait import wait_for
@@ -50,7 +51,7 @@ def note(remote: Remote, member: Member) -> Noted:
     ev, mid = member_id(remote, member)
     if put.stdout.strip() != "OK" or not mid:
         raise CheckFailure(Result(
-            what="a key written and the member's ID noted", ok=False, expected="put: OK and an ID",
+            what=N_("a key written and the member's ID noted"), ok=False, expected=N_("put: OK and an ID"),
             found=f"put: {put.stdout.strip() or put.rc}, ID: {mid or 'none'}", evidence=[put, ev],
             fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE))
     return Noted(key, value, mid, [put, ev])
@@ -106,17 +107,16 @@ def restarted(remote: Remote, member: Member, killed: dict) -> Result:
         known = start is not None and killed.get("at_host") is not None
         within = max(0.0, start - killed["at_host"]) if known else took
         ok = within <= bound + 1  # systemd's timestamp is in whole seconds
-        found = (f"pid {now.get('MainPID')} started by systemd {within:.0f}s after the kill, "
-                 f"{now.get('ActiveState')} ({now.get('SubState')}), NRestarts {killed['restarts']} -> "
-                 f"{now.get('NRestarts')}")
+        found = (N_("pid {value} started by systemd {within}s after the kill, {value2} ({value3}), NRestarts "
+                    "{restarts} -> {value4}").format(value=now.get('MainPID'), within=format(within, '.0f'), value2=now.get('ActiveState'), value3=now.get('SubState'), restarts=killed['restarts'], value4=now.get('NRestarts')))
     else:
         ok = False
-        found = (f"no new etcd after {took:.1f}s: {now.get('ActiveState')} ({now.get('SubState')}), MainPID "
-                 f"{now.get('MainPID')}, NRestarts {killed['restarts']} -> {now.get('NRestarts')}")
+        found = (N_("no new etcd after {took}s: {value} ({value2}), MainPID {value3}, NRestarts {restarts} "
+                    "-> {value4}").format(took=format(took, '.1f'), value=now.get('ActiveState'), value2=now.get('SubState'), value3=now.get('MainPID'), restarts=killed['restarts'], value4=now.get('NRestarts')))
     return Result(
-        what="systemd restarts etcd by itself after SIGKILL",
+        what=N_("systemd restarts etcd by itself after SIGKILL"),
         ok=ok,
-        expected=f"a new etcd process within {bound}s (RestartSec={member.unit.restart_sec} + {MARGIN}s)",
+        expected=N_("a new etcd process within {bound}s (RestartSec={restart_sec} + {MARGIN}s)").format(bound=bound, restart_sec=member.unit.restart_sec, MARGIN=MARGIN),
         found=found,
         evidence=evidence,
         fix=f"set Restart={member.unit.restart} and RestartSec={member.unit.restart_sec} in [Service] of "
@@ -130,7 +130,7 @@ def stop(remote: Remote, member: Member) -> Result:
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "inactive" and now.get("Result") == "success"
     return Result(
-        what="etcd stops cleanly", ok=ok, expected="ActiveState=inactive Result=success",
+        what=N_("etcd stops cleanly"), ok=ok, expected="ActiveState=inactive Result=success",
         found=f"ActiveState={now.get('ActiveState')} Result={now.get('Result')}", evidence=[ev, sev],
         fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
@@ -140,7 +140,7 @@ def start(remote: Remote, member: Member) -> Result:
     sev, now = status(remote, member)
     ok = ev.ok and now.get("ActiveState") == "active"
     return Result(
-        what="etcd starts", ok=ok, expected="ActiveState=active", found=f"ActiveState={now.get('ActiveState')}",
+        what=N_("etcd starts"), ok=ok, expected="ActiveState=active", found=f"ActiveState={now.get('ActiveState')}",
         evidence=[ev, sev], fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
@@ -148,7 +148,7 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     """The stopped member's data: write-ahead log segments, and a snapshot database etcdctl can read."""
     d = member.data_dir
     wal = remote.run("ls -1 -- %s/member/wal", d)
-    db = remote.run(etcdctl_command(member, f"snapshot status {shlex.quote(d + '/member/snap/db')} -w json", endpoints=None))
+    db = remote.run(etcdctl_command(member, N_("snapshot status {quote} -w json").format(quote=shlex.quote(d + '/member/snap/db')), endpoints=None))
     try:
         info = json.loads(db.stdout.strip().splitlines()[-1]) if db.ok else {}
     except (ValueError, IndexError):
@@ -156,10 +156,10 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     segments = [w for w in wal.stdout.split() if w.endswith(".wal")]
     ok = bool(segments) and bool(info.get("revision")) and info.get("totalKey", 0) > 0
     return Result(
-        what=f"the stopped member's data in {d} is consistent", ok=ok,
-        expected="WAL segments, and a snapshot database with keys and a revision",
+        what=N_("the stopped member's data in {d} is consistent").format(d=d), ok=ok,
+        expected=N_("WAL segments, and a snapshot database with keys and a revision"),
         found=f"{len(segments)} WAL segment(s); db: revision {info.get('revision', '?')}, {info.get('totalKey', '?')} keys",
-        evidence=[wal, db], fix=f"do not delete or edit {d} by hand; restore from a snapshot if it is damaged",
+        evidence=[wal, db], fix=N_("do not delete or edit {d} by hand; restore from a snapshot if it is damaged").format(d=d),
         see=SEE)
 
 
@@ -177,17 +177,17 @@ def same_member(remote: Remote, member: Member, noted: Noted) -> Result:
         # default start timeout (90 s); an etcd that answers with another ID is judged at once
         wait_for(probe, 60)
     return Result(
-        what="the member keeps its ID", ok=seen["id"] == noted.member_id, expected=noted.member_id,
+        what=N_("the member keeps its ID"), ok=seen["id"] == noted.member_id, expected=noted.member_id,
         found=seen["id"] or "no answer", evidence=seen["evidence"],
-        fix=f"the data directory {member.data_dir} must persist: do not remove it", see=SEE)
+        fix=N_("the data directory {data_dir} must persist: do not remove it").format(data_dir=member.data_dir), see=SEE)
 
 
 def reads_back(remote: Remote, member: Member, noted: Noted) -> Result:
     ev = etcdctl(remote, member, f"get {noted.key} --print-value-only", writes=True)
     return Result(
-        what="the key written before reads back", ok=ev.ok and ev.stdout.strip() == noted.value, expected=noted.value,
+        what=N_("the key written before reads back"), ok=ev.ok and ev.stdout.strip() == noted.value, expected=noted.value,
         found=ev.stdout.strip() or f"nothing (exit {ev.rc})", evidence=[ev],
-        fix=f"the data directory {member.data_dir} must persist across restarts", see=SEE)
+        fix=N_("the data directory {data_dir} must persist across restarts").format(data_dir=member.data_dir), see=SEE)
 
 
 def boot_id(remote: Remote) -> str:
@@ -215,7 +215,7 @@ def back_after_boot(remote: Remote, member: Member, rebooted: dict, timeout: flo
         return st.get("ActiveState") == "active" and st.get("SubState") == "running", None
 
     done, _, waited = wait_for(probe, timeout, interval=0.5)
-    found = f"active (running) {waited:.1f}s after the reboot" if done else seen["found"]
+    found = N_("active (running) {waited}s after the reboot").format(waited=format(waited, '.1f')) if done else seen["found"]
     return Result(
-        what="etcd runs again after a reboot", ok=done, expected=f"active (running) within {timeout:.0f}s",
+        what=N_("etcd runs again after a reboot"), ok=done, expected=f"active (running) within {timeout:.0f}s",
         found=found, evidence=seen["evidence"], fix=f"systemctl enable {member.service}", see=SEE)

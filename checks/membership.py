@@ -9,6 +9,7 @@ from core.etcdctl import command as etcdctl_command
 from core.etcdctl import (
     MEMBER_PARSERS, EndpointStatus, MemberInfo, ParseError, health_of, status_json, status_table,
 )
+from core.i18n import N_
 from core.remote import Remote
 from core.version import version_in
 from core.model import TUTORIAL_URL, Member, parse_initial_cluster
@@ -39,9 +40,9 @@ def nobody_serves(member: Member, ss: Evidence) -> str:
 def moved_data_fix(member: Member) -> str:
     d = member.data_dir
     return (
-        f"the data in {d} belongs to another configuration; keep it aside and start fresh: "
-        f"systemctl stop {member.service} && mv {d} {d}.old && mkdir -p {d} && chmod {member.modes.data_dir:o} {d} "
-        f"&& systemctl start {member.service}"
+        N_("the data in {d} belongs to another configuration; keep it aside and start fresh: "
+           "systemctl stop {service} && mv {d} {d}.old && mkdir -p {d} && chmod {data_dir} {d} && "
+           "systemctl start {service}").format(d=d, service=member.service, data_dir=format(member.modes.data_dir, 'o'))
     )
 
 
@@ -51,8 +52,8 @@ def serving(remote: Remote, member: Member) -> None:
     nobody = nobody_serves(member, ss)
     if nobody:
         raise PreconditionFailure(Result(
-            what="etcdctl", ok=False, expected=f"something listens on {nobody}",
-            found=f"nothing listens on {nobody}: etcd is not serving clients", evidence=[ss],
+            what="etcdctl", ok=False, expected=N_("something listens on {nobody}").format(nobody=nobody),
+            found=N_("nothing listens on {nobody}: etcd is not serving clients").format(nobody=nobody), evidence=[ss],
             fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager",
             see=SEE))
 
@@ -66,7 +67,8 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TI
     if ev.rc in (126, 127):
         raise PreconditionFailure(Result(
             what=f"etcdctl {args.split(' -')[0]}".strip(), ok=False, expected=f"{member.etcdctl_path} runs",
-            found=f"{member.etcdctl_path} {'is not executable' if ev.rc == 126 else 'is missing'}", evidence=[ev],
+            found=(N_("{path} is not executable") if ev.rc == 126 else N_("{path} is missing")).format(path=member.etcdctl_path),
+            evidence=[ev],
             fix=f"install -m {member.modes.binary:o} etcdctl {member.etcdctl_path}",
             see=TUTORIAL_URL + "#install-the-etcd-binaries"))
     return ev
@@ -74,20 +76,20 @@ def etcdctl(remote: Remote, member: Member, args: str, timeout: int = ETCDCTL_TI
 
 def unreachable(member: Member, ev: Evidence, what: str) -> Result:
     return Result(
-        what=what, ok=False, expected=f"etcdctl gets an answer from {member.endpoint}",
-        found=f"etcdctl failed (exit {ev.rc})", evidence=[ev],
+        what=what, ok=False, expected=N_("etcdctl gets an answer from {endpoint}").format(endpoint=member.endpoint),
+        found=N_("etcdctl failed (exit {rc})").format(rc=ev.rc), evidence=[ev],
         fix=f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
 def list_members(remote: Remote, member: Member, fmt: str) -> tuple[Evidence, list[MemberInfo] | None, str]:
     """(evidence, members or None, why not)."""
-    ev = etcdctl(remote, member, f"member list {FORMAT_ARGS[fmt]}".strip())
+    ev = etcdctl(remote, member, N_("member list {value}").format(value=FORMAT_ARGS[fmt]).strip())
     if not ev.ok:
-        return ev, None, f"etcdctl failed (exit {ev.rc})"
+        return ev, None, N_("etcdctl failed (exit {rc})").format(rc=ev.rc)
     try:
         return ev, MEMBER_PARSERS[fmt](ev.stdout), ""
     except ParseError as exc:
-        return ev, None, f"cannot read the output: {exc}"
+        return ev, None, N_("cannot read the output: {exc}").format(exc=exc)
 
 
 def _listed(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member, what: str) -> Result | None:
@@ -101,7 +103,7 @@ def _listed(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Me
 def exactly_configured(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
     """The members are exactly those of --initial-cluster (one, in the tutorial's lab)."""
     want = sorted(parse_initial_cluster(member.initial_cluster))
-    what = f"the cluster has exactly {len(want)} member{'s' if len(want) != 1 else ''}: {', '.join(want)}"
+    what = N_("the cluster has exactly {value} member{value2}: {items}").format(value=len(want), value2='s' if len(want) != 1 else '', items=', '.join(want))
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     names = sorted(m.name or "(unstarted)" for m in members)
@@ -121,11 +123,11 @@ def _only(members: list[MemberInfo], member: Member) -> MemberInfo | None:
 
 
 def named_and_started(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
-    what = f"the member is named {member.name} and started"
+    what = N_("the member is named {name} and started").format(name=member.name)
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     m = _only(members, member)
-    found = f"{m.name or '(no name)'}, {m.status}" if m else f"no member with peer URL {', '.join(member.peer_urls)}"
+    found = f"{m.name or '(no name)'}, {m.status}" if m else N_("no member with peer URL {items}").format(items=', '.join(member.peer_urls))
     ok = m is not None and m.name == member.name and m.status == "started"
     fix = (f"set --name {member.name} and --initial-cluster {member.initial_cluster} in {member.unit_path}, "
            f"systemctl daemon-reload; then {moved_data_fix(member)}")
@@ -133,7 +135,7 @@ def named_and_started(ev: Evidence, members: list[MemberInfo] | None, why: str, 
 
 
 def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
-    what = "the member advertises the configured peer and client URLs"
+    what = N_("the member advertises the configured peer and client URLs")
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     m = next((x for x in members if x.name == member.name), None) or _only(members, member)
@@ -145,14 +147,15 @@ def advertised_urls(ev: Evidence, members: list[MemberInfo] | None, why: str, me
         expected=f"peer {', '.join(want[0])}; client {', '.join(want[1])}",
         found=f"peer {', '.join(found[0])}; client {', '.join(found[1])}" if found else f"{len(members)} members",
         evidence=[ev],
-        fix=f"set --initial-advertise-peer-urls {member.initial_advertise_peer_urls} and --advertise-client-urls "
-        f"{member.advertise_client_urls}; peer URLs are stored in the data: {moved_data_fix(member)}",
+        fix=N_("set --initial-advertise-peer-urls {initial_advertise_peer_urls} and "
+               "--advertise-client-urls {advertise_client_urls}; peer URLs are stored in the data: "
+               "{moved_data_fix}").format(initial_advertise_peer_urls=member.initial_advertise_peer_urls, advertise_client_urls=member.advertise_client_urls, moved_data_fix=moved_data_fix(member)),
         see=SEE,
     )
 
 
 def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
-    what = "the member is a voting member, not a learner"
+    what = N_("the member is a voting member, not a learner")
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     m = _only(members, member)
@@ -163,7 +166,7 @@ def not_learner(ev: Evidence, members: list[MemberInfo] | None, why: str, member
 
 
 def derived_id(ev: Evidence, members: list[MemberInfo] | None, why: str, member: Member) -> Result:
-    what = "the member ID is the one etcd derives from the peer URLs and cluster token"
+    what = N_("the member ID is the one etcd derives from the peer URLs and cluster token")
     if (r := _listed(ev, members, why, member, what)) is not None:
         return r
     m = _only(members, member)
@@ -178,29 +181,29 @@ def endpoint_status(remote: Remote, member: Member) -> tuple[list[Evidence], End
     ev = etcdctl(remote, member, "endpoint status -w json")
     table = etcdctl(remote, member, "endpoint status -w table")  # what a student sees, as evidence
     if not ev.ok:
-        return [ev], None, f"etcdctl failed (exit {ev.rc})"
+        return [ev], None, N_("etcdctl failed (exit {rc})").format(rc=ev.rc)
     try:
         statuses = status_json(ev.stdout)
         if table.ok:
             status_table(table.stdout)  # the table must read too (3.4/3.5: 10 columns, 3.6: 16)
     except (ParseError, KeyError, ValueError) as exc:
-        return [table, ev], None, f"cannot read the output: {exc}"
+        return [table, ev], None, N_("cannot read the output: {exc}").format(exc=exc)
     if len(statuses) != 1:
-        return [table, ev], None, f"{len(statuses)} endpoints answered"
+        return [table, ev], None, N_("{value} endpoints answered").format(value=len(statuses))
     return [table, ev], statuses[0], ""
 
 
 def leader(remote: Remote, member: Member) -> Result:
     evidence, st, why = endpoint_status(remote, member)
     if member.cluster_size > 1:  # in a cluster one member leads: this one must know which
-        what = "the member follows or is the cluster's leader"
+        what = N_("the member follows or is the cluster's leader")
         if st is None:
             return Result(
-                what=what, ok=False, expected="a leader ID", found=why, evidence=evidence,
+                what=what, ok=False, expected=N_("a leader ID"), found=why, evidence=evidence,
                 fix=f"systemctl status {member.service}", see=SEE)
         return Result(
-            what=what, ok=bool(st.leader), expected="a leader ID", found=st.leader or "no leader", evidence=evidence,
-            fix=f"systemctl status {member.service} --no-pager   # on every member: a quorum of members must run",
+            what=what, ok=bool(st.leader), expected=N_("a leader ID"), found=st.leader or N_("no leader"), evidence=evidence,
+            fix=f"systemctl status {member.service} --no-pager   # " + N_("on every member: a quorum of members must run"),
             see=SEE)
     what = "the member is the leader"
     if st is None:
@@ -215,7 +218,7 @@ def leader(remote: Remote, member: Member) -> Result:
 
 def no_errors(remote: Remote, member: Member) -> Result:
     evidence, st, why = endpoint_status(remote, member)
-    what = "endpoint status reports no errors"
+    what = N_("endpoint status reports no errors")
     if st is None:
         return Result(
             what=what, ok=False, expected="ERRORS empty", found=why, evidence=evidence,
@@ -230,9 +233,9 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
     evidence, st, why = endpoint_status(remote, member)
     binary = remote.look("%s --version", member.etcd_path)
     evidence.append(binary)
-    what = "the running etcd is the installed binary's version"
+    what = N_("the running etcd is the installed binary's version")
     installed = version_in(binary.stdout)
-    want = expected or installed or "the installed binary's version"
+    want = expected or installed or N_("the installed binary's version")
     if st is None:
         return Result(
             what=what, ok=False, expected=want, found=why, evidence=evidence,
@@ -250,18 +253,19 @@ def version_matches(remote: Remote, member: Member, expected: str | None = None)
 
 def healthy(remote: Remote, member: Member) -> Result:
     ev = etcdctl(remote, member, "endpoint health -w json")
-    what = f"{member.endpoint} is healthy"
+    what = N_("{endpoint} is healthy").format(endpoint=member.endpoint)
     health, unread = health_of(ev.stdout)
     ev.note = unread or ev.note
     ok = ev.ok and len(health) == 1 and health[0].healthy
-    found = ", ".join(f"{h.endpoint} {'healthy' if h.healthy else 'unhealthy'} ({h.detail})" for h in health)
+    found = ", ".join((N_("{endpoint} healthy ({detail})") if h.healthy else N_("{endpoint} unhealthy ({detail})"))
+                      .format(endpoint=h.endpoint, detail=h.detail) for h in health)
     fix = f"systemctl status {member.service} --no-pager; journalctl -u {member.service} -n 50"
     if not ok:
         from checks.service import with_cause
 
         fix = with_cause(remote, member, fix)
     return Result(
-        what=what, ok=ok, expected="healthy: committed a proposal", found=found or f"no answer (exit {ev.rc})",
+        what=what, ok=ok, expected=N_("healthy: committed a proposal"), found=found or N_("no answer (exit {rc})").format(rc=ev.rc),
         evidence=[ev], fix=fix, see=SEE)
 
 
@@ -275,7 +279,7 @@ def round_trip(remote: Remote, member: Member) -> Result:
     ok = put.ok and put.stdout.strip() == "OK" and get.ok and get.stdout.strip() == value and delete.stdout.strip() == "1"
     found = f"put: {put.stdout.strip() or put.rc}, get: {get.stdout.strip() or get.rc}, del: {delete.stdout.strip() or delete.rc}"
     return Result(
-        what="a key can be written, read back and deleted", ok=ok, expected=f"put: OK, get: {value}, del: 1",
+        what=N_("a key can be written, read back and deleted"), ok=ok, expected=f"put: OK, get: {value}, del: 1",
         found=found, evidence=[put, get, delete], fix=f"journalctl -u {member.service} -n 50 --no-pager", see=SEE)
 
 
@@ -284,7 +288,8 @@ def hostname_matches(remote: Remote, member: Member) -> Result:
     ev = remote.look(HOSTNAME)
     found = ev.stdout.strip()
     return Result(
-        what=f"the host's hostname is {member.name}, the member's name", ok=ev.ok and found == member.name,
-        expected=member.name, found=found or f"no answer (exit {ev.rc})", evidence=[ev],
-        fix=f"hostnamectl set-hostname {member.name}   # and name it in /etc/hosts, as in the tutorial's step 3",
+        what=N_("the host's hostname is {name}, the member's name").format(name=member.name), ok=ev.ok and found == member.name,
+        expected=member.name, found=found or N_("no answer (exit {rc})").format(rc=ev.rc), evidence=[ev],
+        fix=N_("hostnamectl set-hostname {name}   # and name it in /etc/hosts, as in the tutorial's "
+               "step 3").format(name=member.name),
         see=TUTORIAL_URL.replace("07-bootstrapping-etcd.md", "03-compute-resources.md"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.evidence import Result
+from core.i18n import N_
 from core.remote import Remote
 from checks.service import main_pid
 from checks.unit import unit_fix
@@ -31,21 +32,21 @@ def listens_on(remote: Remote, member: Member, role: str) -> Result:
               for lst in everyone if pid not in lst.pids
               and any(lst.address in (a, "0.0.0.0", "::") and lst.port == p for a, p in wanted)]
     if not pid:
-        found = f"{member.service} has no main process (it is not running)"
+        found = N_("{service} has no main process (it is not running)").format(service=member.service)
     elif missing:
-        found = f"not listening on {', '.join(missing)}"
+        found = N_("not listening on {items}").format(items=', '.join(missing))
     else:
         found = ", ".join(f"{a}:{p}" for a, p in wanted)
     if others:
-        found += f"; the port is held by {', '.join(others)}"
-        fix = f"free the port (ss -tlnp shows who holds it), then systemctl restart {member.service}"
+        found += N_("; the port is held by {items}").format(items=', '.join(others))
+        fix = N_("free the port (ss -tlnp shows who holds it), then systemctl restart {service}").format(service=member.service)
     elif not pid:
         fix = f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager"
     else:
-        fix = (f"set --listen-{role}-urls {urls} in {member.unit_path}, then systemctl daemon-reload && "
-               f"systemctl restart {member.service}")
+        fix = (N_("set --listen-{role}-urls {urls} in {unit_path}, then systemctl daemon-reload && "
+                  "systemctl restart {service}").format(role=role, urls=urls, unit_path=member.unit_path, service=member.service))
     return Result(
-        what=f"etcd (pid {pid or '-'}) listens for {role}s on {urls}", ok=bool(pid) and not missing,
+        what=N_("etcd (pid {value}) listens for {role}s on {urls}").format(value=pid or '-', role=role, urls=urls), ok=bool(pid) and not missing,
         expected=", ".join(f"{a}:{p}" for a, p in wanted), found=found, evidence=evidence, fix=fix, see=SEE)
 
 
@@ -56,15 +57,15 @@ def listens_nowhere_else(remote: Remote, member: Member) -> Result:
     wanted = set(member.listen_endpoints())
     extra = sorted(f"{lst.address}:{lst.port}" for lst in mine if (lst.address, lst.port) not in wanted)
     if not pid:
-        found = f"{member.service} has no main process"
+        found = N_("{service} has no main process").format(service=member.service)
     elif not mine:
-        found = f"pid {pid} listens nowhere ({member.service} is starting or exiting, not serving)"
+        found = N_("pid {pid} listens nowhere ({service} is starting or exiting, not serving)").format(pid=pid, service=member.service)
     else:
-        found = ("also " + ", ".join(extra)) if extra else "nothing else"
+        found = N_("also {items}").format(items=", ".join(extra)) if extra else N_("nothing else")
     return Result(
-        what="etcd listens on no other address or port",
+        what=N_("etcd listens on no other address or port"),
         ok=bool(mine) and not extra,
-        expected="only " + ", ".join(f"{a}:{p}" for a, p in sorted(wanted)),
+        expected=N_("only {items}").format(items=", ".join(f"{a}:{p}" for a, p in sorted(wanted))),
         found=found,
         evidence=evidence,
         fix=f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager" if not mine else

@@ -14,6 +14,7 @@ import shlex
 
 from core.answers import Ask
 from core.evidence import Result, quote_command
+from core.i18n import N_
 from core.model import TUTORIAL_URL, Member
 from core.remote import Remote
 
@@ -87,11 +88,11 @@ def as_unit(remote: Remote, member: Member) -> Result:
     show_ev, props = show(remote, member)
     pid = main_pid(props)
     wanted = unit_argv(props)
-    what = "the running etcd has the arguments the unit gives it"
+    what = N_("the running etcd has the arguments the unit gives it")
     restart = f"systemctl restart {member.service}"
     if not pid:
-        return Result(what=what, ok=False, expected="a main process started from the unit",
-                      found=f"{member.service} has no main process (it is not running)", evidence=[show_ev],
+        return Result(what=what, ok=False, expected=N_("a main process started from the unit"),
+                      found=N_("{service} has no main process (it is not running)").format(service=member.service), evidence=[show_ev],
                       fix=f"systemctl start {member.service} || journalctl -u {member.service} -n 50 --no-pager",
                       see=SEE, cause="not running")
     cmd_ev = remote.look(cmdline_command(pid))
@@ -112,7 +113,7 @@ def as_unit(remote: Remote, member: Member) -> Result:
     env_differ = [f"{k}={had.get(k, '(unset)')} (running) / {now.get(k, '(unset)')} (unit)"
                   for k in sorted(set(had) | set(now)) if had.get(k) != now.get(k)]
     if not running:  # the process ended between the two looks, or /proc is not readable
-        return Result(what=what, ok=False, expected=" ".join(wanted), found=f"no arguments read for pid {pid}",
+        return Result(what=what, ok=False, expected=" ".join(wanted), found=N_("no arguments read for pid {pid}").format(pid=pid),
                       evidence=evidence, fix=f"systemctl status {member.service} --no-pager", see=SEE)
     ok = running == wanted and not env_differ
     differ = [f"{a or '(none)'} (running) / {b or '(none)'} (unit)" for a, b in _differences(running, wanted)]
@@ -121,12 +122,14 @@ def as_unit(remote: Remote, member: Member) -> Result:
     if not ok:
         old = _data_dir(running) or had.get("ETCD_DATA_DIR", "")
         new = _data_dir(wanted) or now.get("ETCD_DATA_DIR", "")
-        fix = (f"# etcd (pid {pid}) was started before the unit last changed: a restart runs what the unit says now\n"
-               + (f"# its data is in {old}; the unit now says {new}: copy it there first (or point the unit back)\n"
-                  f"systemctl stop {member.service} && mkdir -p -m 700 {new} && {{ [ -e {new}/member ] || "
-                  f"cp -a {old}/member {new}/; }} && systemctl start {member.service}"
+        fix = (N_("# etcd (pid {pid}) was started before the unit last changed: a restart runs what the "
+                  "unit says now").format(pid=pid) + "\n"
+               + (N_("# its data is in {old}; the unit now says {new}: copy it there first (or point the unit "
+                     "back)").format(old=old, new=new) + "\n"
+                  + f"systemctl stop {member.service} && mkdir -p -m 700 {new} && {{ [ -e {new}/member ] || cp "
+                    f"-a {old}/member {new}/; }} && systemctl start {member.service}"
                   if old and new and old != new else restart))
-    return Result(what=what, ok=ok, expected=" ".join(wanted), found="the same" if ok else "; ".join(differ),
+    return Result(what=what, ok=ok, expected=" ".join(wanted), found=N_("the same") if ok else "; ".join(differ),
                   evidence=evidence, fix=fix, see=SEE)
 
 
@@ -157,14 +160,14 @@ def started_by(cgroup: str) -> tuple[str, str]:
     """(how the process was started, the unit that holds it or "") from its control group."""
     leaf = cgroup.rstrip("/").rsplit("/", 1)[-1]
     if leaf in LOGIN_UNITS or leaf.startswith("user@"):  # a command run over SSH without a login session
-        return f"by hand, from a process of {leaf} (a command run over SSH, a shell)", ""
+        return N_("by hand, from a process of {leaf} (a command run over SSH, a shell)").format(leaf=leaf), ""
     if leaf.endswith(".service"):
-        return f"under the unit {leaf}", leaf
+        return N_("under the unit {leaf}").format(leaf=leaf), leaf
     if leaf.endswith(".scope") and "session" in leaf:
-        return f"by hand, in a login session ({leaf})", ""
+        return N_("by hand, in a login session ({leaf})").format(leaf=leaf), ""
     if leaf.endswith(".scope"):
-        return f"in the scope {leaf}", ""
-    return f"in the control group {cgroup or '(unknown)'}", ""
+        return N_("in the scope {leaf}").format(leaf=leaf), ""
+    return N_("in the control group {value}").format(value=cgroup or '(unknown)'), ""
 
 
 def only_one(remote: Remote, member: Member) -> Result:
@@ -187,15 +190,14 @@ def only_one(remote: Remote, member: Member) -> Result:
         other = int(parts[0])
         how, unit = started_by(parts[1])
         where = sorted({f"{s.address}:{s.port}" for s in sockets if other in s.pids})
-        others.append(f"pid {other}, started {how}, listening on {', '.join(where) or 'nothing'}: "
-                      f"{parts[2].strip()}")
+        others.append(N_("pid {other}, started {how}, listening on {value}: {strip}").format(other=other, how=how, value=', '.join(where) or 'nothing', strip=parts[2].strip()))
         fixes.append(f"systemctl stop {unit} && {{ systemctl disable {unit} 2>/dev/null || true; }}"
                      if unit and unit != member.unit_name else f"kill {other}")
     ok = ps_ev.ok and not others
-    main = f"the service's pid {pid}" if pid else f"no other ({member.service} is not running)"
+    main = N_("the service's pid {pid}").format(pid=pid) if pid else N_("no other ({service} is not running)").format(service=member.service)
     return Result(
-        what="the host runs one etcd, the service's", ok=ok, expected=f"{main} and no other etcd",
+        what=N_("the host runs one etcd, the service's"), ok=ok, expected=N_("{main} and no other etcd").format(main=main),
         found="; ".join(others) if others else ("no other etcd" if ps_ev.ok else f"exit {ps_ev.rc}"),
         evidence=[show_ev, ps_ev, ss_ev],
-        fix=("# another etcd runs beside the service (its data directory stays where it is)\n" + " && ".join(fixes))
+        fix=(N_("# another etcd runs beside the service (its data directory stays where it is)") + "\n" + " && ".join(fixes))
         if fixes else f"systemctl status {member.service} --no-pager", see=SEE)

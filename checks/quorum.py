@@ -6,6 +6,7 @@ import secrets
 
 from core.evidence import Result
 from core.etcdctl import ParseError, health_of, status_json
+from core.i18n import N_
 from core.wait import wait_for
 from checks.membership import etcdctl
 from core.model import Member
@@ -16,7 +17,7 @@ SEE = "https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance"
 def stop(peer) -> Result:
     ev = peer.remote.run("systemctl stop -- %s", peer.member.service, timeout=60)
     return Result(
-        what=f"etcd stops on {peer.name}", ok=ev.ok, expected="stopped", found=f"exit {ev.rc}", evidence=[ev],
+        what=N_("etcd stops on {name}").format(name=peer.name), ok=ev.ok, expected="stopped", found=f"exit {ev.rc}", evidence=[ev],
         fix=f"systemctl stop {peer.member.service}", see=SEE)
 
 
@@ -38,7 +39,7 @@ def write(remote, member: Member, written: list) -> tuple[bool, object]:
 def write_succeeds(remote, member: Member, written: list) -> Result:
     ok, ev = write(remote, member, written)
     return Result(
-        what="a write succeeds with one member of three down", ok=ok, expected="put: OK",
+        what=N_("a write succeeds with one member of three down"), ok=ok, expected="put: OK",
         found=ev.stdout.strip() or f"exit {ev.rc}: {ev.stderr.strip()[-200:]}", evidence=[ev],
         fix="two of three members must run: systemctl start etcd on the others", see=SEE)
 
@@ -48,9 +49,9 @@ def write_fails(remote, member: Member, written: list) -> Result:
     text = (ev.stdout + ev.stderr).lower()
     clear = any(w in text for w in ("deadline exceeded", "timed out", "no leader", "unavailable", "failed"))
     return Result(
-        what="a write fails with a clear error when quorum is lost",
+        what=N_("a write fails with a clear error when quorum is lost"),
         ok=not ok and clear,
-        expected="an error (no leader / deadline exceeded), nothing written",
+        expected=N_("an error (no leader / deadline exceeded), nothing written"),
         found=(ev.stdout + ev.stderr).strip()[-300:]
                or f"exit {ev.rc}",
         evidence=[ev],
@@ -66,8 +67,8 @@ def sees_leader(remote, member: Member) -> Result:
     except (ParseError, KeyError, ValueError, IndexError):
         st = None
     return Result(
-        what="this member sees a leader", ok=bool(st and st.leader), expected="a leader ID",
-        found=(st.leader if st else "") or "no leader", evidence=[ev], fix="two of three members must run", see=SEE)
+        what=N_("this member sees a leader"), ok=bool(st and st.leader), expected=N_("a leader ID"),
+        found=(st.leader if st else "") or N_("no leader"), evidence=[ev], fix="two of three members must run", see=SEE)
 
 
 def whole_again(remote, member: Member, written: list, timeout: float = 90) -> Result:
@@ -84,7 +85,7 @@ def whole_again(remote, member: Member, written: list, timeout: float = 90) -> R
             lost.append(key)
         etcdctl(remote, member, f"del {key}", writes=True, endpoints=member.cluster_endpoints)
     return Result(
-        what="every member is healthy again and nothing written is lost", ok=done and not lost,
-        expected=f"{member.cluster_size} healthy members, {len(written)} key(s) read back",
-        found=(f"healthy after {waited:.0f}s" if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
+        what=N_("every member is healthy again and nothing written is lost"), ok=done and not lost,
+        expected=N_("{cluster_size} healthy members, {value} key(s) read back").format(cluster_size=member.cluster_size, value=len(written)),
+        found=(N_("healthy after {waited}s").format(waited=format(waited, '.0f')) if done else "not all healthy") + (f"; lost: {', '.join(lost)}" if lost else ""),
         evidence=[ev] if ev else [], fix="systemctl start etcd on every member; journalctl -u etcd -n 50", see=SEE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, verbatim
+
 import re
 
 from core.etcdctl import shell_prefix
@@ -32,7 +34,7 @@ def enabled(remote: Remote, member: Member) -> Result:
     ev, props = show(remote, member)
     state = props.get("UnitFileState", "")
     return Result(
-        what=f"{member.unit_name} is enabled (starts at boot)", ok=state == "enabled",
+        what=N_("{unit_name} is enabled (starts at boot)").format(unit_name=member.unit_name), ok=state == "enabled",
         expected="UnitFileState=enabled", found=f"UnitFileState={state or '(none)'}", evidence=[ev],
         fix=f"systemctl enable {member.service}", see=SEE)
 
@@ -42,70 +44,71 @@ def enabled(remote: Remote, member: Member) -> Result:
 # service's journal; {placeholders} come from the desired state.
 KNOWN_CAUSES: tuple[tuple[str, str, str], ...] = (
     ("has already been bootstrapped",
-     "the cluster knows {name} but its data is gone: on a healthy member, {ctl} member remove <ID of {name}> && "
+     N_("the cluster knows {name} but its data is gone: on a healthy member, {ctl} member remove <ID of {name}> && "
      "{ctl} member add {name} --peer-urls={initial_advertise_peer_urls}; then set --initial-cluster-state existing "
-     "in {unit_path}, empty {data_dir}, systemctl daemon-reload && systemctl start {service}", ""),
+     "in {unit_path}, empty {data_dir}, systemctl daemon-reload && systemctl start {service}"), ""),
     ("couldn't find local name",
-     "--name {name} must be one of the names in --initial-cluster ({initial_cluster})", ""),
+     N_("--name {name} must be one of the names in --initial-cluster ({initial_cluster})"), ""),
     ("address already in use",
-     "another process holds etcd's port: ss -tlnp, stop it, then systemctl restart {service}", ""),
+     N_("another process holds etcd's port: ss -tlnp, stop it, then systemctl restart {service}"), ""),
     ("cannot assign requested address",
-     "a listen URL names an address this host does not have (a wrong INTERNAL_IP?): ip -4 addr shows the host's "
+     N_("a listen URL names an address this host does not have (a wrong INTERNAL_IP?): ip -4 addr shows the host's "
      "own; set it in --listen-peer-urls / --listen-client-urls of {unit_path} on this member, then "
-     "systemctl daemon-reload && systemctl restart {service}", ""),
+     "systemctl daemon-reload && systemctl restart {service}"), ""),
     ("cluster ID mismatch",
-     "this member's data belongs to another cluster (another --initial-cluster-token, or data kept from an "
+     N_("this member's data belongs to another cluster (another --initial-cluster-token, or data kept from an "
      "earlier try): with the same --initial-cluster-token on every member, move this member's data aside and "
-     "start it again, on this member:",
+     "start it again, on this member:"),
      "systemctl stop {service} && mv {data_dir} {data_dir}.old && mkdir -m 700 {data_dir} && systemctl start {service}"),
     ("exec format error",
-     "{etcd_path} is built for another architecture (status=203/EXEC): install the release for this host's "
-     "(uname -m) architecture, e.g. etcd-vX-linux-amd64 on x86_64, then systemctl restart {service}", ""),
+     N_("{etcd_path} is built for another architecture (status=203/EXEC): install the release for this host's "
+     "(uname -m) architecture, e.g. etcd-vX-linux-amd64 on x86_64, then systemctl restart {service}"), ""),
     ("certificate has expired or is not yet valid",
-     "a certificate has expired or is not valid yet (check the clock: timedatectl): issue it again and copy it to "
-     "{config_dir}/ on the member that presents it, then systemctl restart {service}", ""),
+     N_("a certificate has expired or is not valid yet (check the clock: timedatectl): issue it again and copy it to "
+     "{config_dir}/ on the member that presents it, then systemctl restart {service}"), ""),
     ("incompatible key usage",
-     "a certificate lacks the extended key usage TLS asks of it: issue the member's certificate with both "
-     "serverAuth and clientAuth (peers are clients of each other), copy it to {config_dir}/, restart {service}", ""),
+     N_("a certificate lacks the extended key usage TLS asks of it: issue the member's certificate with both "
+     "serverAuth and clientAuth (peers are clients of each other), copy it to {config_dir}/, restart {service}"), ""),
     ("bad certificate",
-     "a peer refused this member's certificate (signed by another CA, or without the peer's address): issue it "
-     "from the CA every member trusts and copy the same CA to every member's {config_dir}/", ""),
+     N_("a peer refused this member's certificate (signed by another CA, or without the peer's address): issue it "
+     "from the CA every member trusts and copy the same CA to every member's {config_dir}/"), ""),
     ("certificate signed by unknown authority",
-     "this member does not trust the CA that signed a peer's certificate: copy the same CA to every member's "
-     "{config_dir}/ and restart {service} on each", ""),
+     N_("this member does not trust the CA that signed a peer's certificate: copy the same CA to every member's "
+     "{config_dir}/ and restart {service} on each"), ""),
     ("cannot fetch cluster info from peer urls",
-     "--initial-cluster-state existing joins a running cluster: for a new cluster set --initial-cluster-state new "
-     "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
+     N_("--initial-cluster-state existing joins a running cluster: for a new cluster set --initial-cluster-state new "
+     "in {unit_path}, then systemctl daemon-reload && systemctl restart {service}"), ""),
     ("no space left on device",
-     "no space left on device: the filesystem of {data_dir} is full, etcd cannot write its write-ahead log or database. df -h {data_dir} "
-     "shows it; free space there (or grow the disk), then systemctl restart {service}", ""),
+     N_("no space left on device: the filesystem of {data_dir} is full, etcd cannot write its write-ahead log or database. df -h {data_dir} "
+     "shows it; free space there (or grow the disk), then systemctl restart {service}"), ""),
     ("conflicting environment variable",
-     "a setting is given twice, as a flag in {unit_path} and as its ETCD_* variable (Environment= or an "
+     N_("a setting is given twice, as a flag in {unit_path} and as its ETCD_* variable (Environment= or an "
      "EnvironmentFile=): etcd refuses to start; keep one of them, then systemctl daemon-reload && "
-     "systemctl restart {service}", ""),
+     "systemctl restart {service}"), ""),
     ("flag provided but not defined",
-     "etcd was given a flag its release does not define (misspelt, or of another release; {etcd_path} --help "
-     "lists them): correct it in {unit_path}, then systemctl daemon-reload && systemctl restart {service}", ""),
+     N_("etcd was given a flag its release does not define (misspelt, or of another release; {etcd_path} --help "
+     "lists them): correct it in {unit_path}, then systemctl daemon-reload && systemctl restart {service}"), ""),
     ("is not a valid flag",
-     "etcd was given an argument it does not know: in {unit_path} each ExecStart= line must end in one bare "
-     "backslash (a quoted heredoc <<'EOF' writes two); then systemctl daemon-reload && systemctl restart {service}",
+     N_("etcd was given an argument it does not know: in {unit_path} each ExecStart= line must end in one bare "
+     "backslash (a quoted heredoc <<'EOF' writes two); then systemctl daemon-reload && systemctl restart {service}"),
      ""),
     ("i/o timeout",
-     "the member's packets to its peers go unanswered on the peer port (a firewall drops them?): from each member, "
+     N_("the member's packets to its peers go unanswered on the peer port (a firewall drops them?): from each member, "
      "timeout 3 bash -c '</dev/tcp/<peer address>/{peer_port}' must connect; allow tcp {peer_port} between the "
-     "members (nft list ruleset, iptables -S, the cloud's firewall rules)", ""),
+     "members (nft list ruleset, iptables -S, the cloud's firewall rules)"), ""),
     ("connection refused",
-     "the member's peers do not listen on the peer port {peer_port}: etcd is not started there. A new cluster waits "
-     "for a quorum (Type=notify): start etcd on every member, at about the same time", ""),
+     N_("the member's peers do not listen on the peer port {peer_port}: etcd is not started there. A new cluster waits "
+     "for a quorum (Type=notify): start etcd on every member, at about the same time"), ""),
     ("publish error",
-     "the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
-     "the same time and check that each reaches the others on the peer port {peer_port}", ""),
+     N_("the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
+     "the same time and check that each reaches the others on the peer port {peer_port}"), ""),
     ("waiting for quorum",
-     "the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
-     "the same time and check that each reaches the others on the peer port {peer_port}", ""),
+     N_("the member cannot reach a quorum of its peers (Type=notify waits for them): start etcd on every member at "
+     "the same time and check that each reaches the others on the peer port {peer_port}"), ""),
 )
 
 
+verbatim(*(pattern for pattern, _, _ in KNOWN_CAUSES))  # etcd's and systemd's own words: never translated
 MISMATCH = re.compile(r"cluster ID mismatch: peer\[([0-9a-f]+)\]=([0-9a-f]+), local=([0-9a-f]+)")
 
 
@@ -127,10 +130,10 @@ def known_cause(journal_text: str, member: Member) -> tuple[str, str]:
     others = odd_peers(journal_text, member)
     if others:  # both sides log the mismatch: the odd one out is the member whose cluster ID its peers do not share
         ids = ", ".join(others)
-        return (f"the member with ID {ids} holds another cluster's data (another --initial-cluster-token, or data kept "
-                f"from an earlier try), not this one: on that member (etcdctl member list -w table shows its peer URL), "
-                f"systemctl stop {member.service} && mv {member.data_dir} {member.data_dir}.old && mkdir -m 700 "
-                f"{member.data_dir} && systemctl start {member.service}; nothing to do here", "")
+        return (N_("the member with ID {ids} holds another cluster's data (another --initial-cluster-token, "
+                   "or data kept from an earlier try), not this one: on that member (etcdctl member list -w "
+                   "table shows its peer URL), systemctl stop {service} && mv {data_dir} {data_dir}.old && "
+                   "mkdir -m 700 {data_dir} && systemctl start {service}; nothing to do here").format(ids=ids, service=member.service, data_dir=member.data_dir), "")
     for pattern, why, command in KNOWN_CAUSES:
         if pattern.lower() in journal_text.lower():
             values = {"ctl": shell_prefix(member), "peer_port": str(member.peer_port)}
@@ -147,9 +150,9 @@ EXIT_EXEC = "203"
 
 def exec_failed(member: Member) -> str:
     """What status=203/EXEC means when the journal does not say why (its lines may be gone or not written yet)."""
-    return (f"systemd could not execute {member.etcd_path} (status=203/EXEC); {member.etcd_path} --version says why: "
-            f"Exec format error = built for another architecture than this host's (uname -m), Permission denied = "
-            f"chmod {member.modes.binary:o} {member.etcd_path}, No such file = install it there")
+    return (N_("systemd could not execute {etcd_path} (status=203/EXEC); {etcd_path} --version says "
+               "why: Exec format error = built for another architecture than this host's (uname -m), "
+               "Permission denied = chmod {binary} {etcd_path}, No such file = install it there").format(etcd_path=member.etcd_path, binary=format(member.modes.binary, 'o')))
 
 
 def with_cause(remote: Remote, member: Member, fix: str, props: dict[str, str] | None = None) -> str:
@@ -174,10 +177,11 @@ def running(remote: Remote, member: Member) -> Result:
     if props.get("LoadState") == "not-found":
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload && systemctl start {member.service}"
     return Result(
-        what=f"{member.unit_name} is active (running)" + (f" (etcd's journal: {cause})" if cause else ""), ok=ok,
+        what=(N_("{unit_name} is active (running) (etcd's journal: {cause})") if cause
+              else N_("{unit_name} is active (running)")).format(unit_name=member.unit_name, cause=cause), ok=ok,
         expected="LoadState=loaded ActiveState=active SubState=running",
-        found="LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else "")
-        + (f"; etcd's journal: {cause}" if cause else ""),
+        found="; ".join(["LoadState={} ActiveState={} SubState={}".format(*state) + (f" Result={props.get('Result')}" if not ok else "")]
+                        + ([N_("etcd's journal: {cause}").format(cause=cause)] if cause else [])),
         evidence=evidence, fix=fix, see=SEE)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from core.evidence import Evidence, Result, quote_command
+from core.i18n import N_
 from core.remote import Remote
 from core.model import TUTORIAL_URL, Member
 from core.systemd import install_wanted_by, parse_show
@@ -48,8 +49,8 @@ def show(remote: Remote, member: Member) -> tuple[Evidence, dict[str, str]]:
 
 def unit_fix(member: Member) -> str:
     return (
-        f"render the unit (python -m provision.render), install it: cp units/{member.unit_name} {member.unit_dir}/ "
-        f"&& systemctl daemon-reload && systemctl restart {member.service}"
+        N_("render the unit (python -m provision.render), install it: cp units/{unit_name} "
+           "{unit_dir}/ && systemctl daemon-reload && systemctl restart {service}").format(unit_name=member.unit_name, unit_dir=member.unit_dir, service=member.service)
     )
 
 
@@ -59,7 +60,7 @@ def loaded(remote: Remote, member: Member) -> Result:
     wrong = {  # what is wrong → how systemd shows it
         "load": props.get("LoadState") != "loaded" and f"LoadState={props.get('LoadState', '?')}",
         "path": props.get("FragmentPath") != member.unit_path and f"FragmentPath={props.get('FragmentPath') or '(none)'}",
-        "reload": props.get("NeedDaemonReload") == "yes" and "NeedDaemonReload=yes (the file changed since systemd read it)",
+        "reload": props.get("NeedDaemonReload") == "yes" and N_("NeedDaemonReload=yes (the file changed since systemd read it)"),
         "drop-in": bool(props.get("DropInPaths")) and f"drop-ins: {props.get('DropInPaths')}",
     }
     problems = [text for text in wrong.values() if text]
@@ -73,8 +74,8 @@ def loaded(remote: Remote, member: Member) -> Result:
     else:
         fix = f"mv ~/{member.unit_name} {member.unit_dir}/ && systemctl daemon-reload"
     return Result(
-        what=f"systemd has loaded {member.unit_path} as it is on disk", ok=not problems,
-        expected=f"LoadState=loaded, FragmentPath={member.unit_path}, no drop-ins, NeedDaemonReload=no",
+        what=N_("systemd has loaded {unit_path} as it is on disk").format(unit_path=member.unit_path), ok=not problems,
+        expected=N_("LoadState=loaded, FragmentPath={unit_path}, no drop-ins, NeedDaemonReload=no").format(unit_path=member.unit_path),
         found="; ".join(problems) or "as expected", evidence=[ev], fix=fix, see=SEE)
 
 
@@ -93,8 +94,8 @@ def verify(remote: Remote, member: Member) -> Result:
     elif any("world-writable" in ln or "world-inaccessible" in ln for ln in own):
         fix = f"chmod {member.modes.unit:o} {member.unit_path} && systemctl daemon-reload"
     return Result(
-        what=f"systemd-analyze verify accepts {member.unit_path}", ok=ok,
-        expected="no error or warning about the unit",
+        what=N_("systemd-analyze verify accepts {unit_path}").format(unit_path=member.unit_path), ok=ok,
+        expected=N_("no error or warning about the unit"),
         found="; ".join(own) or (f"exit {ev.rc}" if not ev.ok else "no warnings"), evidence=[ev], fix=fix, see=SEE)
 
 
@@ -179,8 +180,11 @@ def setting(remote: Remote, member: Member, label: str) -> Result:
         ok, found_text, want_text = value in accepted, value or "(unset)", " or ".join(map(str, accepted))
         where = "[Service]"
     reload = "reenable" if source == INSTALL else "restart"
-    fix = (f"set {label}={model_value} in {where} of {member.unit_path}, then systemctl daemon-reload && "
-           f"systemctl {reload} {member.service}")
+    fix = (N_("set {label}={model_value} in {where} of {unit_path}, then systemctl daemon-reload && "
+              "systemctl {reload} {service}").format(label=label, model_value=model_value, where=where, unit_path=member.unit_path, reload=reload, service=member.service))
     return Result(
-        what=f"the unit sets {label}={model_value}", ok=ok, expected=f"{prop}={want_text}",
+        what=N_("the unit sets {label}={model_value}").format(label=label, model_value=model_value), ok=ok,
+        expected=N_("{prop}={value} or {others}").format(prop=prop, value=want_text.split(" or ")[0],
+                                                          others=want_text.split(" or ", 1)[1]) if " or " in want_text
+        else f"{prop}={want_text}",
         found=f"{prop}={found_text}", evidence=[ev], fix=fix, see=SEE)

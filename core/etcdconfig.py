@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from core.i18n import N_
 
 FLAGS_FILE = Path(__file__).with_name("data") / "etcd-flags.json"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -166,7 +167,7 @@ class Value:
     def where(self) -> str:
         if self.source == "default":
             return "etcd's default"
-        return f"{self.key} in {self.place}"
+        return N_("{key} in {place}").format(key=self.key, place=self.place)
 
 
 @dataclass
@@ -214,16 +215,16 @@ def from_flags(argv: list[str], env: list[tuple[str, str, str]], unit_place: str
         arg = args[i]
         i += 1
         if not arg.startswith("-") or arg in ("-", "--"):
-            why = (" (a line's continuation backslash with something after it, a blank or a second backslash, "
-                   "ends ExecStart= there: the lines after it are not etcd's)" if arg.strip("\\") == "" else "")
-            eff.refused.append(f"\"{arg}\" in ExecStart= of {unit_place} is no flag: etcd refuses it (\"'{arg}' is "
-                               f"not a valid flag\"){why}")
+            why = (N_(" (a line's continuation backslash with something after it, a blank or a second backslash, "
+                      "ends ExecStart= there: the lines after it are not etcd's)") if arg.strip("\\") == "" else "")
+            eff.refused.append(N_('"{arg}" in ExecStart= of {unit_place} is no flag: etcd refuses it ("\'{arg}\' is not a '
+                                  'valid flag"){why}').format(arg=arg, unit_place=unit_place, why=why))
             continue
         name, eq, value = arg.lstrip("-").partition("=")
         spec = table.get(name)
         if spec is None:
-            eff.refused.append(f"--{name} in {unit_place}: etcd {chosen} defines no such flag and refuses to "
-                               "start (\"flag provided but not defined\")")
+            eff.refused.append(N_("--{name} in {unit_place}: etcd {chosen} defines no such flag and refuses to start "
+                                  '("flag provided but not defined")').format(name=name, unit_place=unit_place, chosen=chosen))
             if not eq and i < len(args) and not args[i].startswith("-"):
                 i += 1
             continue
@@ -233,8 +234,7 @@ def from_flags(argv: list[str], env: list[tuple[str, str, str]], unit_place: str
             elif i < len(args):
                 value, i = args[i], i + 1
             else:
-                eff.refused.append(f"--{name} in {unit_place} has no value: etcd refuses it (\"flag needs an "
-                                   "argument\")")
+                eff.refused.append(N_('--{name} in {unit_place} has no value: etcd refuses it ("flag needs an argument")').format(name=name, unit_place=unit_place))
                 continue
         if spec["boolean"]:
             value = _boolean(value)
@@ -258,8 +258,7 @@ def from_flags(argv: list[str], env: list[tuple[str, str, str]], unit_place: str
                         for k, (val, place) in environ.items() if k.startswith("ETCD_") and k not in SPECIAL_VARIABLES]
         text = read_file(config.value) if read_file else None
         if text is None:
-            eff.refused.append(f"the configuration file {config.value} ({config.where()}) cannot be read: etcd "
-                               "does not start")
+            eff.refused.append(N_("the configuration file {value} ({where}) cannot be read: etcd does not start").format(value=config.value, where=config.where()))
         else:
             _from_file(eff, text, config.value, table)
         return eff
@@ -275,9 +274,8 @@ def from_flags(argv: list[str], env: list[tuple[str, str, str]], unit_place: str
         elif value == "":
             continue  # rule 2: an empty variable is not used
         elif name in flags:  # rule 3
-            eff.refused.append(f"{key} in {place} and --{name} in {unit_place} both set it: etcd refuses to start "
-                               "(\"conflicting environment variable is shadowed by corresponding command-line "
-                               "flag\")")
+            eff.refused.append(N_("{key} in {place} and --{name} in {unit_place} both set it: etcd refuses to start "
+                                  '("conflicting environment variable is shadowed by corresponding command-line flag")').format(key=key, place=place, name=name, unit_place=unit_place))
         elif spec.get("ignored"):
             eff.ignored.append(v)
         else:
@@ -291,10 +289,10 @@ def _from_file(eff: Effective, text: str, path: str, table: dict[str, dict]) -> 
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        eff.refused.append(f"{path} is not YAML etcd can read ({str(exc).splitlines()[0]}): etcd does not start")
+        eff.refused.append(N_("{path} is not YAML etcd can read ({value}): etcd does not start").format(path=path, value=str(exc).splitlines()[0]))
         return
     if not isinstance(data, dict):
-        eff.refused.append(f"{path} is not a mapping of settings: etcd does not start")
+        eff.refused.append(N_("{path} is not a mapping of settings: etcd does not start").format(path=path))
         return
     for key, value in data.items():
         key = str(key)
@@ -342,7 +340,7 @@ def _loopback_urls(value: str) -> bool:
 
 
 def _off(why: str):
-    return lambda value, arch: (HARMLESS, "off") if value == "false" else (WEAKENS, why)
+    return lambda value, arch: (HARMLESS, N_("off")) if value == "false" else (WEAKENS, why)
 
 
 # what a setting the tutorial does not make does to what it claims: setting → judge(value, host arch) →
@@ -363,30 +361,30 @@ _TUNING = (
     "auth-token-ttl", "enable-grpc-gateway", "experimental-stop-grpc-service-on-defrag", "raft-read-timeout",
     "raft-write-timeout", "experimental-downgrade-check-time", "tls-min-version", "cors", "host-whitelist",
 )
-CLASSES = {name: (lambda value, arch: (HARMLESS, "tuning that changes nothing the step claims")) for name in _TUNING}
+CLASSES = {name: (lambda value, arch: (HARMLESS, N_("tuning that changes nothing the step claims"))) for name in _TUNING}
 CLASSES.update({
-    "debug": _off("logs every request, with its keys and values"),
-    "strict-reconfig-check": lambda value, arch: ((HARMLESS, "etcd's default") if value == "true" else
-                                                  (WEAKENS, "lets a membership change break quorum")),
-    "listen-metrics-urls": lambda value, arch: ((HARMLESS, "metrics on loopback only") if _loopback_urls(value) else
-                                                (WEAKENS, f"serves etcd's metrics on {value}, beyond loopback")),
-    "enable-pprof": _off("serves Go's profiler (/debug/pprof) on the client URLs"),
-    "auto-tls": _off("makes etcd sign its own client certificate (CIS 2.3)"),
-    "peer-auto-tls": _off("makes etcd sign its own peer certificate (CIS 2.6)"),
-    "force-new-cluster": _off("discards the cluster's membership at every start"),
-    "enable-v2": _off("serves the deprecated v2 API, outside v3's authentication"),
-    "experimental-enable-v2v3": lambda value, arch: (WEAKENS, "serves the v2 API emulated on v3"),
-    "unsafe-no-fsync": _off("writes without fsync: a crash can lose committed data"),
-    "experimental-peer-skip-client-san-verification": _off("skips checking peers' certificate addresses"),
-    "listen-client-http-urls": lambda value, arch: (WEAKENS, f"listens for clients also on {value}"),
-    "wal-dir": lambda value, arch: (WEAKENS, f"keeps the write-ahead log in {value}, outside the data directory"),
-    "discovery": lambda value, arch: (WEAKENS, "bootstraps the cluster from a discovery service, not "
-                                      "--initial-cluster"),
-    "discovery-srv": lambda value, arch: (WEAKENS, "bootstraps the cluster from DNS SRV records"),
-    "cipher-suites": lambda value, arch: (UNCLASSIFIED, "restricts or widens TLS cipher suites"),
+    "debug": _off(N_("logs every request, with its keys and values")),
+    "strict-reconfig-check": lambda value, arch: ((HARMLESS, N_("etcd's default")) if value == "true" else
+                                                  (WEAKENS, N_("lets a membership change break quorum"))),
+    "listen-metrics-urls": lambda value, arch: ((HARMLESS, N_("metrics on loopback only")) if _loopback_urls(value) else
+                                                (WEAKENS, N_("serves etcd's metrics on {value}, beyond loopback").format(value=value))),
+    "enable-pprof": _off(N_("serves Go's profiler (/debug/pprof) on the client URLs")),
+    "auto-tls": _off(N_("makes etcd sign its own client certificate (CIS 2.3)")),
+    "peer-auto-tls": _off(N_("makes etcd sign its own peer certificate (CIS 2.6)")),
+    "force-new-cluster": _off(N_("discards the cluster's membership at every start")),
+    "enable-v2": _off(N_("serves the deprecated v2 API, outside v3's authentication")),
+    "experimental-enable-v2v3": lambda value, arch: (WEAKENS, N_("serves the v2 API emulated on v3")),
+    "unsafe-no-fsync": _off(N_("writes without fsync: a crash can lose committed data")),
+    "experimental-peer-skip-client-san-verification": _off(N_("skips checking peers' certificate addresses")),
+    "listen-client-http-urls": lambda value, arch: (WEAKENS, N_("listens for clients also on {value}").format(value=value)),
+    "wal-dir": lambda value, arch: (WEAKENS, N_("keeps the write-ahead log in {value}, outside the data directory").format(value=value)),
+    "discovery": lambda value, arch: (WEAKENS, N_("bootstraps the cluster from a discovery service, not "
+                                      "--initial-cluster")),
+    "discovery-srv": lambda value, arch: (WEAKENS, N_("bootstraps the cluster from DNS SRV records")),
+    "cipher-suites": lambda value, arch: (UNCLASSIFIED, N_("restricts or widens TLS cipher suites")),
     "ETCD_UNSUPPORTED_ARCH": lambda value, arch: (
-        (HARMLESS, f"lets etcd start on {value}, this host's architecture") if value == GOARCH.get(arch, arch)
-        else (WEAKENS, f"names {value or '(nothing)'}, not this host's architecture ({GOARCH.get(arch, arch)})")),
+        (HARMLESS, N_("lets etcd start on {value}, this host's architecture").format(value=value)) if value == GOARCH.get(arch, arch)
+        else (WEAKENS, N_("names {value}, not this host's architecture ({value2})").format(value=value or '(nothing)', value2=GOARCH.get(arch, arch)))),
 })
 
 
@@ -394,5 +392,5 @@ def classify(setting: str, value: str, arch: str = "") -> tuple[str, str]:
     """A setting the tutorial does not make: (harmless | weakens | unclassified, what it does)."""
     judge = CLASSES.get(setting)
     if judge is None:
-        return UNCLASSIFIED, "a setting etcd knows that this suite does not classify yet"
+        return UNCLASSIFIED, N_("a setting etcd knows that this suite does not classify yet")
     return judge(value, arch)

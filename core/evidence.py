@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from core.i18n import N_
 
 DEFAULT_TIMEOUT = 20  # seconds; every remote command is bounded
 SECRET = re.compile(
@@ -70,7 +71,7 @@ class Evidence:
         for stream in (self.stdout, self.stderr):
             lines = redact(stream).rstrip("\n").splitlines()
             if len(lines) > limit:
-                lines = lines[: limit // 2] + [f"... ({len(lines) - limit} lines cut) ..."] + lines[-limit // 2 :]
+                lines = lines[: limit // 2] + [N_("... ({value} lines cut) ...").format(value=len(lines) - limit)] + lines[-limit // 2 :]
             body += lines
         if self.note:
             body.append(f"({self.note})")
@@ -126,7 +127,8 @@ class PreconditionFailure(CheckFailure):
 
     def line(self) -> str:
         r = self.result
-        return f"cannot check {r.what}: {r.found}" + (f" (fix: {r.fix})" if r.fix else "")
+        return (N_("cannot check {what}: {found} (fix: {fix})") if r.fix else N_("cannot check {what}: {found}")).format(
+            what=r.what, found=r.found, fix=r.fix)
 
 
 class ConnectionLost(PreconditionFailure):
@@ -139,7 +141,8 @@ class ConnectionLost(PreconditionFailure):
 
     def line(self) -> str:
         r = self.result
-        return f"lost the SSH connection to {self.host} {r.found}" + (f" (fix: {r.fix})" if r.fix else "")
+        return (N_("lost the SSH connection to {host} {found} (fix: {fix})") if r.fix
+                else N_("lost the SSH connection to {host} {found}")).format(host=self.host, found=r.found, fix=r.fix)
 
 
 def require(result: Result) -> Result:

@@ -15,6 +15,7 @@ import time
 import paramiko
 
 from core.evidence import DEFAULT_TIMEOUT, ConnectionLost, Evidence, PreconditionFailure, Result, quote_command
+from core.i18n import N_
 
 
 class ReadOnlyError(RuntimeError):
@@ -235,7 +236,7 @@ class Remote:
                     stalled = todo[max(started)]
                     self._stalled.add(stalled)
                     self._unkept[stalled] = Evidence(stalled, 124, outs.get(max(started), ""),
-                                                     errs.get(max(started), ""), note=f"killed after {limit}s")
+                                                     errs.get(max(started), ""), note=N_("killed after {limit}s").format(limit=limit))
                 for i, command in enumerate(todo):
                     if i not in rcs or rcs[i] in (124, 255):  # not reached, or no answer to keep
                         continue
@@ -307,7 +308,7 @@ class Remote:
         self.lost = None
         ev = Evidence(command, out.rc, out.stdout, out.stderr, seconds=time.monotonic() - started)
         if out.rc == 124:
-            ev.note = f"killed after {limit}s"
+            ev.note = N_("killed after {limit}s").format(limit=limit)
         if keep:
             self.history.append(ev)
         return ev
@@ -344,7 +345,7 @@ class Remote:
             if got is None:  # still busy past its deadline: the shell is closed, the command counts as timed out
                 self._shell = None
                 return backend.result(124, backend.encode(wrapped), b"",
-                                      f"no answer within {limit:.0f}s on this side".encode())
+                                      N_("no answer within {limit}s on this side").format(limit=format(limit, '.0f')).encode())
             rc, stdout, stderr = got
             return backend.result(rc, backend.encode(wrapped), stdout.encode(), stderr.encode())
         except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -361,7 +362,7 @@ class Remote:
         client = getattr(backend, "client", None)
         if client is None or not hasattr(client, "open_sftp"):
             raise PreconditionFailure(Result(
-                what="SFTP", ok=False, expected="an SSH (paramiko) connection", found="another backend", evidence=[],
+                what="SFTP", ok=False, expected="an SSH (paramiko) connection", found=N_("another backend"), evidence=[],
                 fix="use --hosts with SSH (paramiko), the default"))
         transport = client.get_transport()
         if transport is None or not transport.is_active():
@@ -410,15 +411,16 @@ def describe_connection_error(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, paramiko.BadHostKeyException):
         return (
-            f"the host key of {exc.hostname} has changed (expected {exc.expected_key.get_base64()[:16]}..., "
-            f"got {exc.key.get_base64()[:16]}...): refusing to connect"
+            N_("the host key of {hostname} has changed (expected {value}..., got {value2}...): refusing "
+               "to connect").format(hostname=exc.hostname, value=exc.expected_key.get_base64()[:16], value2=exc.key.get_base64()[:16])
         )
     if type(exc).__name__ in ("SilentHostError", "HopError", "HostKeyRefused"):
         return str(exc)
     if isinstance(exc, paramiko.AuthenticationException):
-        return str(exc) if "no ssh-agent holds it" in str(exc) else f"authentication failed ({exc})"
+        return str(exc) if "no ssh-agent holds it" in str(exc) else N_("authentication failed ({exc})").format(exc=exc)
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
-        return f"unknown host key: {exc}; add the host's key to known_hosts (ssh-keyscan is not verification)"
+        return N_("unknown host key: {exc}; add the host's key to known_hosts (ssh-keyscan is not "
+                  "verification)").format(exc=exc)
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "no answer within the connection timeout"
     if isinstance(exc, ConnectionRefusedError):
@@ -426,7 +428,7 @@ def describe_connection_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
         return "no route to the host (is it up? is the address right?)"
     if isinstance(exc, socket.gaierror):
-        return f"cannot resolve the host name ({exc.strerror})"
+        return N_("cannot resolve the host name ({strerror})").format(strerror=exc.strerror)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -435,18 +437,18 @@ def describe_connection_error(exc: BaseException) -> str:
 def lost_result(name: str, exc: BaseException, answered: int, asked: int) -> Result:
     """The SSH connection to a host that had answered is gone: when, and why, in one line."""
     why = describe_connection_error(exc) if type(exc).__name__ != "EOFError" or str(exc) else "closed by the host"
-    return Result(what=f"SSH connection to {name}", ok=False, expected="the connection lasts the whole audit",
+    return Result(what=N_("SSH connection to {name}").format(name=name), ok=False, expected=N_("the connection lasts the whole audit"),
                   found=f"after {answered} of {asked} commands answered: {why}",
-                  fix=f"check the network to {name} (ssh {name} true), then run again")
+                  fix=N_("check the network to {name} (ssh {name} true), then run again").format(name=name))
 
 
 def connection_result(host, exc: BaseException) -> Result:
     name = getattr(host.backend, "hostname", None) or getattr(getattr(host.backend, "host", None), "name", "?")
     return Result(
-        what=f"SSH connection to {name}",
+        what=N_("SSH connection to {name}").format(name=name),
         ok=False,
-        expected="the host answers over SSH with a known host key",
+        expected=N_("the host answers over SSH with a known host key"),
         found=describe_connection_error(exc),
         fix=(f"ssh -v {name} true shows where it stops; on {name}: systemctl status ssh" if
-        type(exc).__name__ == "SilentHostError" else f"check that {name} is up and reachable: ssh {name} true"),
+        type(exc).__name__ == "SilentHostError" else N_("check that {name} is up and reachable: ssh {name} true").format(name=name)),
     )

@@ -22,6 +22,7 @@ import testinfra.backend
 from testinfra.backend.paramiko import ParamikoBackend
 
 from core import knownhosts
+from core.i18n import N_
 from core.sshconf import Settings, SSHConfigError, jump_settings, resolve
 
 COMMAND_TIMEOUT = 300  # seconds this side waits for a command that carries no remote timeout of its own
@@ -79,7 +80,7 @@ def _through_jumps(settings: Settings, deadline: float, counter: dict[str, int])
     """A channel to the host's sshd opened on the last jump host's connection (what ssh -J does with -W)."""
     hops = list(settings.proxy_jump)
     last = hops[-1]
-    route = f"cannot reach {settings.alias} through {last.host}"
+    route = N_("cannot reach {alias} through {host}").format(alias=settings.alias, host=last.host)
     jump = jump_settings(last, hops[:-1], settings.config)
     try:
         client = _jump_client(jump, counter)
@@ -156,8 +157,8 @@ def open_client(settings: Settings, password: str | None = None, identity: str |
         locked = encrypted_keys(identities)
         if locked and not os.environ.get("SSH_AUTH_SOCK"):
             raise paramiko.AuthenticationException(
-                f"the key {locked[0]} is encrypted and no ssh-agent holds it (the suite asks for no passphrase): "
-                f"eval $(ssh-agent) && ssh-add {locked[0]}, then run again") from None
+                N_("the key {value} is encrypted and no ssh-agent holds it (the suite asks for no "
+                   "passphrase): eval $(ssh-agent) && ssh-add {value}, then run again").format(value=locked[0])) from None
         raise exc
     transport = client.get_transport()
     watch(transport, settings.alive_interval, settings.alive_count_max, settings.alias)
@@ -216,8 +217,7 @@ class CheckedParamikoBackend(ParamikoBackend):
             except (paramiko.ssh_exception.SSHException, OSError, EOFError) as exc:
                 from core.remote import describe_connection_error
 
-                raise ConnectionLost(f"the connection was closed, and connecting again failed: "
-                                     f"{describe_connection_error(exc)}") from None
+                raise ConnectionLost(N_("the connection was closed, and connecting again failed: {describe_connection_error}").format(describe_connection_error=describe_connection_error(exc))) from None
         return self.result(rc, cmd, stdout, stderr)
 
     def _exec_command(self, command: bytes) -> tuple[int, bytes, bytes]:
@@ -276,7 +276,7 @@ def collect(chan: paramiko.Channel, transport: paramiko.Transport, limit: float)
         left = end - time.monotonic()
         if left <= 0:
             chan.close()
-            return 124, b"".join(out), b"".join(err) + f"\nno answer within {limit:.0f}s on this side".encode()
+            return 124, b"".join(out), b"".join(err) + N_("\nno answer within {limit}s on this side").format(limit=format(limit, '.0f')).encode()
         if chan.eof_received:  # all output is in (its pipe stays readable from now on): the exit status follows
             chan.status_event.wait(min(left, 0.5))
         else:
@@ -310,8 +310,8 @@ def watch(transport: paramiko.Transport, interval: float, count: int, name: str)
             asking.start()
             asking.join(interval * count)
             if asking.is_alive() and transport.is_active():
-                transport.kthw_lost = (f"no answer from {name} for {interval * count:.0f}s (ServerAliveInterval "
-                                       f"{interval:g} x ServerAliveCountMax {count}): the network went silent")
+                transport.kthw_lost = (N_("no answer from {name} for {value}s (ServerAliveInterval {interval} x "
+                                          "ServerAliveCountMax {count}): the network went silent").format(name=name, value=format(interval * count, '.0f'), interval=format(interval, 'g'), count=count))
                 transport.close()
                 return
             time.sleep(interval)

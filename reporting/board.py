@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
-
 from core.files import atomic_write
+from core.i18n import Translator, translator
 from reporting.model import Run
 from reporting.results import _checks_of
 
-TEMPLATES = Path(__file__).with_name("templates")
 LETTER = {"passed": "✓", "failed": "✗", "skipped": "·", "deviation": "d", "waived": "w"}
 
 
-def board(run: Run) -> dict:
+def board(run: Run, tr: Translator | None = None) -> dict:
     """{"features": [(feature, [check id, ...])], "rows": [(host summary, {id: (status, anchor, title)})],
     "failing": {id: hosts failing it}}."""
+    tr = tr or translator("en")
     columns: dict[str, list[str]] = {}
     rows = []
     failing: dict[str, int] = {}
@@ -34,8 +33,8 @@ def board(run: Run) -> dict:
                 status = entry["status"]
                 if cid in cells and cells[cid][0] == "failed":
                     continue
-                title = f"{cid}: {status}" + (f" ({entry.get('reason') or entry.get('found') or ''})"
-                                               if status != "passed" else "")
+                title = f"{cid}: {tr.gettext(status)}" + (
+                    f" ({tr(entry.get('reason') or entry.get('found') or '')})" if status != "passed" else "")
                 cells[cid] = (status, o.anchor, title)
         for cid, (status, _, _) in cells.items():
             failing[cid] = failing.get(cid, 0) + (status == "failed")
@@ -44,9 +43,10 @@ def board(run: Run) -> dict:
 
 
 def render(run: Run, report_name: str = "index.html") -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("class.html.j2").render(run=run, report=report_name, letter=LETTER, **board(run))
+    from reporting.html import environment
+
+    return environment(run).get_template("class.html.j2").render(
+        run=run, report=report_name, letter=LETTER, **board(run, translator(run.lang)))
 
 
 def write(run: Run, path: Path, report_name: str = "index.html") -> Path | None:

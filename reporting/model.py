@@ -11,8 +11,10 @@ from pathlib import Path
 
 from checks.catalog import CONCERNS
 from core.evidence import redact
+from core.i18n import N_
 
 PASSED, FAILED, SKIPPED, DEVIATION, WAIVED = "passed", "failed", "skipped", "deviation", "waived"
+STATUS_WORDS = (N_("passed"), N_("failed"), N_("skipped"), N_("deviation"), N_("waived"))  # shown in the reports
 # the order a student meets the concerns in the tutorial, as the checks are declared (the pre-flight first, which
 # has no feature file; the CIS benchmark last)
 TUTORIAL_ORDER = ("",) + tuple(c for c in CONCERNS if c != "preflight")
@@ -28,13 +30,13 @@ def tutorial_rank(feature_file: str) -> int:
 def link_label(url: str) -> str:
     """What a link points at, in words."""
     if "kube-bench" in url:
-        return "CIS benchmark (kube-bench's definition)"
+        return N_("CIS benchmark (kube-bench's definition)")
     if "kubernetes-the-hard-way" in url:
         section = url.rsplit("#", 1)[1].replace("-", " ") if "#" in url else ""
-        return f"the tutorial: {section}" if section else "the tutorial"
+        return N_("the tutorial: {section}").format(section=section) if section else N_("the tutorial")
     if "etcd.io" in url:
-        return "etcd's documentation"
-    return "reference"
+        return N_("etcd's documentation")
+    return N_("reference")
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Run:
     rerun: str = ""  # the command of this run without its targets and selection; "{hosts}", "{checks}" filled per host
     host_specs: dict[str, str] = field(default_factory=dict)  # host → how the run named it (student@server:2222)
     plan_info: dict[str, str] = field(default_factory=dict)  # mode, edition, profile (ids, for results.json)
+    lang: str = "en"  # the language of the report, the class board and the terminal summary (core/i18n.py)
 
     def add_host(self, record: dict, process: str = "main") -> None:
         """What a host's record (suite/records.py) says of it, from one process: its etcd, edition hint, login user;
@@ -225,12 +228,13 @@ def outcome_from_report(report) -> Outcome:
     deviations, warnings = record.get("deviations") or [], record.get("warnings") or []
     waived = record.get("waived") or []
     if report.passed and waived:
-        message = "; ".join(f"waived {cid}: {why} (found {found})" for cid, why, found in waived)
+        message = "; ".join(N_("waived {cid}: {why} (found {found})").format(cid=cid, why=why, found=found) for cid, why, found in waived)
     elif report.passed and deviations:
-        message = "; ".join(f"known deviation {cid}: {reason} (found {found})" for cid, reason, found in deviations)
+        message = "; ".join(N_("known deviation {cid}: {reason} (found {found})").format(cid=cid, reason=reason, found=found)
+                            for cid, reason, found in deviations)
     elif report.passed and (warnings or record.get("notes")):
-        message = "; ".join([f"warning {cid}: {text}" for cid, text in warnings]
-                            + [f"note {cid}: {text}" for cid, text in record.get("notes") or []])
+        message = "; ".join([N_("warning {cid}: {text}").format(cid=cid, text=text) for cid, text in warnings]
+                            + [N_("note {cid}: {text}").format(cid=cid, text=text) for cid, text in record.get("notes") or []])
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed and not record.get("check") and not record.get("precondition"):

@@ -9,6 +9,7 @@ import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 from core.evidence import CheckFailure, PreconditionFailure
+from core.i18n import LANGUAGES, N_, language, translator
 from provision import __version__
 from pytest_bdd.reporting import ReportContext, test_report_context_registry
 from provision.bootstrap import BootstrapError
@@ -31,6 +32,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              "reporting/results.schema.json)",
     )
     group.addoption(
+        "--lang", choices=LANGUAGES, default=None,
+        help="the language of the report, the class board and the terminal summary: en or ko (default: the "
+             "locale's, LANG=ko_KR.UTF-8 → ko, else en); ids, commands and the summary lines stay as they are",
+    )
+    group.addoption(
         "--etcd-report", default=str(ROOT / "reports" / "index.html"), metavar="PATH",
         help="where the student report goes (default reports/index.html)",
     )
@@ -39,6 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def start(config: pytest.Config, options: dict[str, str]) -> None:
     """A report of this run will be written (the suite runs features)."""
     run = Run(__version__, options, datetime.datetime.now().astimezone())
+    run.lang = language(config.getoption("lang", None))
     from suite.plan import PLAN_KEY
 
     plan = config.stash.get(PLAN_KEY, None)
@@ -253,7 +260,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for line in html.terminal_summary(config.stash[RUN_KEY]):
         terminalreporter.write_line(line)
     run = config.stash[RUN_KEY]
+    tr = translator(run.lang)
     if any(run.connections.values()):
         per_host = ", ".join(f"{h}: {n}" for h, n in sorted(run.connections.items()) if n)
-        terminalreporter.write_line(f"SSH connections opened: {per_host}")
-    terminalreporter.write_line(f"student report: {config.option.etcd_report}")
+        terminalreporter.write_line(tr.gettext(N_("SSH connections opened: {hosts}"), hosts=per_host))
+    terminalreporter.write_line(tr.gettext(N_("student report: {path}"), path=config.option.etcd_report))

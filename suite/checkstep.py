@@ -21,6 +21,7 @@ from pytest_bdd import given, parsers, then, when
 
 from checks import catalog, deviations
 from core.evidence import CheckFailure, ConnectionLost, PreconditionFailure, Result
+from core.i18n import N_
 
 DEVIATION_KEY = pytest.StashKey[list]()  # on an item: [(check id, reason, found)]
 CHECK_IDS_KEY = pytest.StashKey[list]()  # on an item: the check ids its scenario runs
@@ -72,7 +73,7 @@ def _check_step(kind: str, sentence: str, template, target_fixture: str | None =
                 result = fn(*args, **kwargs, **({"check_id": check_id} if wants_id else {}))
             except ConnectionLost as exc:  # reported once per host, as the host's: the rest is not judged
                 if exc.remote.lost_reported:
-                    pytest.skip(f"not judged: the SSH connection to {exc.host} was lost")
+                    pytest.skip(N_("not judged: the SSH connection to {host} was lost").format(host=exc.host))
                 exc.remote.lost_reported = True
                 exc.check_id = "host.preflight"
                 raise

@@ -10,6 +10,7 @@ import pytest
 from core import ssh
 from provision.targets import TargetError, check_hosts, check_ssh_config, hostspecs, parse_machines, select
 from core import editions
+from core.i18n import N_
 from core.model import ModelError, load_settings
 from suite import steplookup
 from suite.plan import PLAN_KEY, WORKER_INPUT, RunPlan, handed_down
@@ -269,9 +270,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.originalname == "test_preflight":
                 targets.preflight_hosts.add(name)
         if config.option.profile != "production" and item.get_closest_marker("production"):
-            item.add_marker(pytest.mark.skip(reason="production profile only (--profile production)"))
+            item.add_marker(pytest.mark.skip(reason=N_("production profile only (--profile production)")))
         elif mode == AUDIT and item.get_closest_marker("bootstrap"):
-            item.add_marker(pytest.mark.skip(reason="auditing: the step is not carried out (use --bootstrap)"))
+            item.add_marker(pytest.mark.skip(reason=N_("auditing: the step is not carried out (use --bootstrap)")))
         elif mode == AUDIT and not config.option.disruptive:
             for marker, why in CHANGING.items():
                 if marker != "bootstrap" and item.get_closest_marker(marker):

@@ -15,6 +15,7 @@ from suite.evidence import gather
 from core.answers import Answers
 from checks.binaries import version_command
 from checks.editions import probe as edition_probe, suggest as suggest_edition
+from core.i18n import N_
 from core.remote import Remote
 from provision import certs as certs_mod
 from suite.hosts import host_name
@@ -111,7 +112,7 @@ def preflight_or_fail(remote: Remote, name: str, also: list[tuple[str, int | Non
 
 def _failure(what: str, found: str, fix: str) -> PreconditionFailure:
     return PreconditionFailure(Result(
-        what=what, ok=False, expected="the host is ready for the checks", found=found, evidence=[], fix=fix))
+        what=what, ok=False, expected=N_("the host is ready for the checks"), found=found, evidence=[], fix=fix))
 
 
 class Targets:
@@ -164,7 +165,7 @@ class Targets:
         if isinstance(got, BaseException):
             self.tracebacks.setdefault(name, got.__traceback__)
             if not preflight_test and name in self.preflight_hosts:
-                pytest.skip(f"{name} is not checked: it failed its pre-flight (test_preflight[{name}])")
+                pytest.skip(N_("{name} is not checked: it failed its pre-flight (test_preflight[{name}])").format(name=name))
             # raised as it was first raised: raising it again would add this frame to its traceback each time
             raise got.with_traceback(self.tracebacks.get(name))
         return got
@@ -220,7 +221,7 @@ class Targets:
         try:
             Lab().reset(names)  # a fresh host every run: no leftovers from earlier runs
         except LabError as exc:
-            raise _failure(f"lab host {', '.join(names)}", str(exc), f"python -m provision.lab up {' '.join(names)}") from None
+            raise _failure(N_("lab host {items}").format(items=', '.join(names)), str(exc), f"python -m provision.lab up {' '.join(names)}") from None
 
     def _reach(self, name: str) -> tuple[Remote, Result, str]:
         """The pre-flight (the declared check host.preflight, asked anew), then the member's name as the host says."""
@@ -353,7 +354,7 @@ class Targets:
             try:
                 ipaddress.ip_address(addr)
             except ValueError:
-                raise _failure("the production cluster", f"no address known for {name}",
+                raise _failure("the production cluster", N_("no address known for {name}").format(name=name),
                                "give the hosts with --machines, or a HostName in the SSH config") from None
             out[name] = addr
         return out

@@ -151,7 +151,7 @@ class PathSpec:
             return "owner", f"owner {st.owner}:{st.group}"
         runner = self.owner.runner
         if self.needs and not runner.can(st, self.needs):
-            verb = {4: "read", 1: "run" if st.kind == "regular file" else "enter"}.get(self.needs, "use")
+            verb = {4: N_("read"), 1: N_("run") if st.kind == "regular file" else N_("enter")}.get(self.needs, N_("use"))
             if runner.root:
                 return "usable", N_("etcd runs as root, who cannot {verb} it: no execute bit").format(verb=verb)
             return "usable", N_("etcd runs as {user}, who cannot {verb} it").format(user=runner.user, verb=verb)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.model import Member, ModelError, build
+from core.i18n import N_
 
 TUTORIAL = "https://github.com/kelseyhightower/kubernetes-the-hard-way"
 
@@ -63,13 +64,13 @@ class Edition:
 
 
 EDITIONS: dict[str, Edition] = {e.name: e for e in (
-    Edition("kthw-server", "the write-up: member server on the host server, plain HTTP on loopback",
+    Edition("kthw-server", N_("the write-up: member server on the host server, plain HTTP on loopback"),
             f"{TUTORIAL}/blob/master/docs/07-bootstrapping-etcd.md", "lab", etcd="3.4 (Debian 12's etcd-server)",
             differs="the default: member named after the host (server), ca.crt and kube-api-server.* in /etc/etcd"),
-    Edition("kthw-current", "the tutorial's current text: units/etcd.service with --name controller on the host server",
+    Edition("kthw-current", N_("the tutorial's current text: units/etcd.service with --name controller on the host server"),
             f"{TUTORIAL}/blob/master/units/etcd.service", "lab", {"name": "controller"}, etcd="v3.6.0-rc.3",
             differs="member controller (hard-coded in the unit) on the host server; its text asks for the hostname"),
-    Edition("kthw-2020", "the 2020-2021 editions: controller-0..2 over TLS with one kubernetes certificate",
+    Edition("kthw-2020", N_("the 2020-2021 editions: controller-0..2 over TLS with one kubernetes certificate"),
             f"{TUTORIAL}/blob/ca96371/docs/07-bootstrapping-etcd.md", "production",
             {"unit.documentation": "https://github.com/coreos",
              "unit.equals_flags": ("--cert-file", "--key-file", "--peer-cert-file", "--peer-key-file",
@@ -83,7 +84,7 @@ EDITIONS: dict[str, Edition] = {e.name: e for e in (
 )}
 DEFAULT = "kthw-server"
 # the production profile (not an edition of the tutorial's text: what its text says production needs)
-PRODUCTION = Edition("production", "three members over TLS with certificate authentication", "", "production",
+PRODUCTION = Edition("production", N_("three members over TLS with certificate authentication"), "", "production",
                      lab_hosts=("etcd-0", "etcd-1", "etcd-2"), tls=PRODUCTION_TLS)
 
 

@@ -71,6 +71,7 @@ class Translator:
                 self.exact[msgid] = msgstr
         self.templates.sort(key=lambda t: -t[0])  # the most specific template first
         self.missed: set[str] = set()
+        self._memo: dict[str, tuple[str, int] | None] = {}
 
     @property
     def english(self) -> bool:
@@ -128,37 +129,59 @@ class Translator:
     def _translate(self, text: str, loose: bool = False) -> str | None:
         """The text translated, or None. Strict, a template is taken only if each of its values is a message or a
         plain value; ``loose``, failing that, the most specific template that matches at all."""
-        if text in self.exact:
-            return self.exact[text]
-        stripped = text.strip()
-        if stripped != text:
-            inner = self._translate(stripped)
-            return None if inner is None else text.replace(stripped, inner)
-        tag = _TAG.match(text)  # "[check.id] what": the id stays
-        if tag:
-            inner = self._translate(text[tag.end():])
-            return None if inner is None else tag.group(0) + inner
-        first = None
+        if not loose:
+            found = self._parse(text)
+            return None if found is None else found[0]
         for _, pattern, _, msgstr in self.templates:
             m = pattern.fullmatch(text)
-            if not m:
-                continue
-            values, clean = {}, True
-            for key, value in m.groupdict().items():
-                done = self._translate(value) if value else value
-                clean = clean and (done is not None or not is_prose(value))
-                values[key] = value if done is None else done
-            if clean:  # every value is a message or a plain value: this is the template the text was made from
-                return _fill(msgstr, values)
-            first = first or (msgstr, m)
-        if loose and first is not None and "; " not in text:
-            msgstr, m = first
-            return _fill(msgstr, {k: self.value(v) for k, v in m.groupdict().items()})
-        if "; " in text:  # a list of messages, each translated (a part that is none stays as it is)
-            parts = [self._translate(p) for p in text.split("; ")]
-            if any(p is not None for p in parts):
-                return "; ".join(t if t is not None else p for t, p in zip(parts, text.split("; ")))
+            if m and "; " not in text:
+                return _fill(msgstr, {k: self.value(v) for k, v in m.groupdict().items()})
         return None
+
+    def _parse(self, text: str) -> tuple[str, int] | None:
+        """(the translation, how many messages it is made of), the reading made of the fewest messages where
+        several templates match (``CIS 1.1.11: /var/lib/etcd is 700 or stricter`` is one CIS message around
+        "700 or stricter", not "... or stricter" around a CIS message); None when no reading is clean."""
+        if text in self._memo:
+            return self._memo[text]
+        self._memo[text] = None  # a text met again inside its own reading has none
+        found: tuple[str, int] | None = None
+        best = (0, False)
+        stripped = text.strip()
+        tag = _TAG.match(text)  # "[check.id] what": the id stays
+        if text in self.exact:
+            found = (self.exact[text], 1)
+        elif text[:1].isupper() and text[:2] != text[:2].upper() and text[:1].lower() + text[1:] in self.exact:
+            found = (self.exact[text[:1].lower() + text[1:]], 1)  # a requirement written as a title
+        elif stripped != text:
+            inner = self._parse(stripped)
+            found = None if inner is None else (text.replace(stripped, inner[0]), inner[1])
+        elif tag:
+            inner = self._parse(text[tag.end():])
+            found = None if inner is None else (tag.group(0) + inner[0], inner[1])
+        else:
+            for _, pattern, msgid, msgstr in self.templates:
+                m = pattern.fullmatch(text)
+                if not m:
+                    continue
+                values, cost = {}, 1
+                for key, value in m.groupdict().items():
+                    done = self._parse(value) if value else None
+                    if done is None and value and is_prose(value):
+                        break  # a value that reads as a message none matches: not this template
+                    values[key] = value if done is None else done[0]
+                    cost += done[1] if done else 0
+                else:  # a tie goes to the template the text begins with
+                    rank = (cost, msgid.startswith("{"))
+                    if found is None or rank < best:
+                        found, best = (_fill(msgstr, values), cost), rank
+            if found is None and "; " in text:  # a list of messages, each translated (a part none matches stays)
+                parts = [self._parse(part) for part in text.split("; ")]
+                if any(parts):
+                    found = ("; ".join(t[0] if t else part for t, part in zip(parts, text.split("; "))),
+                             sum(t[1] for t in parts if t))
+        self._memo[text] = found
+        return found
 
 
 @functools.lru_cache(maxsize=None)

@@ -66,6 +66,8 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)  # checks that held but need attention soon
     notes: list[str] = field(default_factory=list)  # what checks that held let pass (a default, a harmless setting)
     failed_check: str = ""  # the id of the check that failed
+    deviations: dict[str, str] = field(default_factory=dict)  # check id → a known deviation's reason
+    waived: dict[str, str] = field(default_factory=dict)  # check id → the waiver's justification
 
     @property
     def anchor(self) -> str:
@@ -255,4 +257,6 @@ def outcome_from_report(report) -> Outcome:
         warnings=[f"[{cid}] {text}" for cid, text in warnings],
         notes=[f"[{cid}] {text}" for cid, text in record.get("notes") or []],
         failed_check=record.get("failed_check", ""),
+        deviations={cid: reason for cid, reason, _ in deviations} if report.passed else {},
+        waived={cid: why for cid, why, _ in waived} if report.passed else {},
     )

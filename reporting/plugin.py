@@ -63,7 +63,7 @@ DROPPED = {"--hosts", "--machines", "--member", "--check", "--junitxml", "--juni
 FLAGS_WITHOUT_VALUE = {"--self-contained-html"}
 KEPT_WITH_VALUE = {"--ssh-config", "--ssh-identity-file", "--edition", "--profile", "--etcd-set", "--etcd-config",
                    "--etcd-binaries", "--etcd-source", "--certs-dir", "--etcd-version", "--etcd-boot-timeout",
-                   "--sudo-user", "--connection"}
+                   "--sudo-user", "--connection", "--lang", "--waivers"}
 
 
 def host_specs(hosts: str) -> dict[str, str]:

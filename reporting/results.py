@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from core.files import atomic_write
+from core.i18n import N_
 from reporting.model import DEVIATION, FAILED, PASSED, SKIPPED, WAIVED, Outcome, Run
 
 SCHEMA_VERSION = 1
@@ -35,12 +36,8 @@ def _checks_of(o: Outcome) -> list[dict]:
     """Each check a scenario runs, with its status on this host."""
     ids = o.check_ids or ([o.failed_check] if o.failed_check else [])
     warnings, notes = _tagged(o.warnings), _tagged(o.notes)
-    deviations, waived = {}, {}
-    for part in o.message.split("; ") if o.status in (DEVIATION, WAIVED) else []:
-        for prefix, into in (("known deviation ", deviations), ("waived ", waived)):
-            if part.startswith(prefix):
-                cid, _, reason = part.removeprefix(prefix).partition(": ")
-                into[cid] = reason
+    deviations = o.deviations if o.status == DEVIATION else {}
+    waived = o.waived if o.status == WAIVED else {}
     out = []
     failed_at = ids.index(o.failed_check) if o.failed_check in ids else None
     for i, cid in enumerate(ids):
@@ -57,7 +54,8 @@ def _checks_of(o: Outcome) -> list[dict]:
                 entry.update(what=o.precondition or o.message.splitlines()[0] if (o.precondition or o.message)
                              else o.scenario, fix=o.fix, evidence=[])
         elif o.status == FAILED and failed_at is not None and i > failed_at:
-            entry.update(status=SKIPPED, reason=f"not judged: {o.failed_check} failed before it in its scenario")
+            entry.update(status=SKIPPED, reason=N_("not judged: {check} failed before it in its scenario").format(
+                check=o.failed_check))
         elif cid in waived:
             entry.update(status=WAIVED, reason=waived[cid])
         elif cid in deviations:

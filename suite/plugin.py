@@ -23,7 +23,8 @@ LAB_SSH_CONFIG = ROOT / ".lab" / "ssh_config"
 REPORT_OPTIONS_KEY = pytest.StashKey[dict]()  # what the run checks, for the report
 
 # scenarios that change the host: never run while auditing unless asked for
-CHANGING = {"bootstrap": "carries out the step again", "writes": "writes to etcd", "disruptive": "stops or kills etcd"}
+CHANGING = {"bootstrap": N_("carries out the step again"), "writes": N_("writes to etcd"),
+            "disruptive": N_("stops or kills etcd")}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -181,18 +182,19 @@ def pytest_configure(config: pytest.Config) -> None:
             opt.self_contained_html = True
         if hasattr(opt, "cucumber_json_path") and opt.cucumber_json_path is None:
             opt.cucumber_json_path = str(REPORTS / "cucumber.json")
-        options = {
-            "edition": f"{edition.name}: {edition.title}",
-            "profile": "lab (the tutorial's single member over HTTP)" if opt.profile == "lab"
-            else "production (3 members over TLS with certificate authentication)",
-            "target": {LAB: "local lab", BOOTSTRAP: "given hosts", AUDIT: "given hosts"}[mode]
-            + f" ({opt.hosts})",
-            "step": "carried out by the suite" if mode in (LAB, BOOTSTRAP) else "audited as found (nothing changed)",
+        options = {  # the keys are words of the report too
+            N_("edition"): f"{edition.name}: {edition.title}",
+            N_("profile"): N_("lab (the tutorial's single member over HTTP)") if opt.profile == "lab"
+            else N_("production (3 members over TLS with certificate authentication)"),
+            N_("target"): ({LAB: N_("local lab ({hosts})")}.get(mode) or N_("given hosts ({hosts})")).format(
+                hosts=opt.hosts),
+            N_("step"): N_("carried out by the suite") if mode in (LAB, BOOTSTRAP)
+            else N_("audited as found (nothing changed)"),
         }
         if opt.etcd_set:
-            options["settings"] = " ".join(opt.etcd_set)
+            options[N_("settings")] = " ".join(opt.etcd_set)
         if mode != AUDIT:
-            options["binaries"] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
+            options[N_("binaries")] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
         config.stash[REPORT_OPTIONS_KEY] = options  # the report (reporting/) starts from them
 
 
@@ -276,7 +278,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif mode == AUDIT and not config.option.disruptive:
             for marker, why in CHANGING.items():
                 if marker != "bootstrap" and item.get_closest_marker(marker):
-                    item.add_marker(pytest.mark.skip(reason=f"auditing changes nothing: this scenario {why} "
-                                                            "(use --disruptive)"))
+                    item.add_marker(pytest.mark.skip(reason=N_(
+                        "auditing changes nothing: this scenario {why} (use --disruptive)").format(why=why)))
                     break
 

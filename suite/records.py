@@ -19,11 +19,12 @@ from __future__ import annotations
 import pytest
 
 from checks import catalog
+from core.i18n import N_
 from core.evidence import redact
 
 PREFLIGHT = {"name": catalog.CHECKS["host.preflight"].requirement[0].upper()
              + catalog.CHECKS["host.preflight"].requirement[1:], "steps": [], "tags": [],
-             "feature": {"name": "Pre-flight", "rel_filename": ""}}
+             "feature": {"name": N_("Pre-flight"), "rel_filename": ""}}
 
 
 def check_dict(result, check_id: str = "") -> dict:

@@ -1,7 +1,7 @@
 """What distance costs: the audit, a class's audit and the bootstrap of lab hosts made far away by a delaying
 proxy on loopback (bench/delayproxy.py), against the floor and a hand-written pytest-testinfra file.
 
-    .venv/bin/python bench/wan.py [--runs 3] [--rtt 0,50,100,200] [--hosts 10]
+    .venv/bin/python bench/wan.py [--runs 3] [--rtt 0,50,100,200] [--hosts 10] [--only floor,audit]
 
 At each round trip (ms) it measures, whole processes, medians of --runs:
   floor      ssh HOST etcdctl member list (OpenSSH, one connection, one command)
@@ -76,7 +76,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rtt", default="0,50,100,200", help="round trips in ms")
     parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--only", default="", help="the measures to take, by the start of their label "
+                                                   "(floor,audit,testinfra,bootstrap,by hand; default all)")
     args = parser.parse_args()
+    only = [o.strip() for o in args.only.split(",") if o.strip()]
+    wanted = lambda label: not only or any(label.startswith(o) for o in only) or label == "floor"  # noqa: E731
     names = [f"wan-{i}" for i in range(args.hosts)]
     lab = Lab()
     lab.up(names)
@@ -104,11 +108,15 @@ def main() -> int:
             }
             got: dict[str, float] = {}
             for label, cmd in measures.items():
+                if not wanted(label):
+                    continue
                 runs = [timed(cmd) for _ in range(args.runs)]
                 if any(rc not in (0,) for _, rc in runs):
                     print(f"{rtt:>6} {label:<10} failed (exit {[rc for _, rc in runs]}): {shlex.join(cmd)[:200]}")
                 got[label] = statistics.median(s for s, _ in runs)
             for label, tool in (("bootstrap", "suite"), ("by hand", "hand")):
+                if not wanted(label):
+                    continue
                 runs = []
                 for _ in range(args.runs):
                     with contextlib.redirect_stdout(io.StringIO()):
@@ -121,9 +129,10 @@ def main() -> int:
                 got[label] = statistics.median(runs)
             for label, seconds in got.items():
                 trips = f"{seconds / (rtt / 1000):12.1f}" if rtt else f"{'-':>12}"
-                print(f"{rtt:>6} {label:<10} {seconds:8.2f} {trips} {seconds / got['floor']:8.2f} "
-                      f"{seconds / got['testinfra']:12.2f}", flush=True)
-            if rtt:
+                vs_testinfra = f"{seconds / got['testinfra']:12.2f}" if "testinfra" in got else f"{'-':>12}"
+                print(f"{rtt:>6} {label:<10} {seconds:8.2f} {trips} {seconds / got['floor']:8.2f} {vs_testinfra}",
+                      flush=True)
+            if rtt and {"bootstrap", "by hand", "audit 1", f"audit {len(names)}"} <= set(got):
                 print(f"{rtt:>6} audit 1 vs by hand: bootstrap / by hand = {got['bootstrap'] / got['by hand']:.2f}; "
                       f"audit {len(names)} / audit 1 = {got[f'audit {len(names)}'] / got['audit 1']:.2f}", flush=True)
     lab.reset([names[0]])

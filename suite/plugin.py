@@ -196,6 +196,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if mode != AUDIT:
             options[N_("binaries")] = opt.etcd_binaries or f"downloads/ ({opt.etcd_source})"
         config.stash[REPORT_OPTIONS_KEY] = options  # the report (reporting/) starts from them
+        config.stash[TARGETS_KEY].prefetch()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -148,6 +148,8 @@ class Targets:
         host's scenarios are skipped (they fail with the same line when no pre-flight test runs)."""
         __tracebackhide__ = True
         name = host_name(host)
+        if name not in self.ready and name in self.pending:  # reached while pytest collected (prefetch)
+            self.ready[name] = self._guarded(self.pending.pop(name).result)
         if name not in self.ready:
             if self.profile == "production":
                 failed = self._guarded(self._prepare_cluster)  # None when it went through
@@ -169,6 +171,27 @@ class Targets:
             # raised as it was first raised: raising it again would add this frame to its traceback each time
             raise got.with_traceback(self.tracebacks.get(name))
         return got
+
+    def prefetch(self) -> None:
+        """An audit's hosts, reached while pytest is still starting and collecting: the pre-flight and the rounds
+        of evidence are under way, or in, when the first scenario asks (a far host's connection and rounds overlap
+        pytest's own second of start-up). Read-only, so only an audit in this process prefetches: not the lab or a
+        bootstrap (which change hosts), not a production cluster (prepared as a whole), not pytest-xdist (whose
+        workers are dealt their hosts at collection), not --collect-only. The testinfra hosts are those the tests
+        get (testinfra caches them by the same arguments): one SSH connection per host still."""
+        import testinfra
+
+        opt = self.config.option
+        if (self.mode() != AUDIT or self.profile == "production" or not opt.hosts or opt.collectonly
+                or getattr(opt, "numprocesses", None) or hasattr(self.config, "workerinput")):
+            return
+        hosts = testinfra.get_hosts(
+            opt.hosts.split(","), connection=opt.connection, ssh_config=opt.ssh_config,
+            ssh_identity_file=opt.ssh_identity_file, sudo=opt.sudo, sudo_user=opt.sudo_user,
+            ansible_inventory=opt.ansible_inventory, force_ansible=opt.force_ansible)
+        for host in hosts:
+            self.hosts.setdefault(host_name(host), host)
+        self._prepare_together(set(self.hosts))
 
     def _together(self) -> set[str]:
         """The hosts this process audits or bootstraps, when several: prepared (pre-flight, and the step with

@@ -95,7 +95,7 @@ def test_every_failure_on_the_recorded_hosts_reads_in_korean():
 def test_a_message_with_values_is_translated_around_them():
     tr = translator("ko")
     assert tr("etcd.service is active (running) (etcd's journal: no space left on device)") == \
-        "etcd.service이 active (running) 상태다 (etcd 저널: no space left on device)"  # etcd's words stay
+        "etcd.service이(가) active (running) 상태다 (etcd 저널: no space left on device)"  # etcd's words stay
     assert tr("directory, mode 0755, owner root:root") == "디렉터리, 권한 0755, 소유자 root:root"
     assert tr("[dir.data] the data directory /var/lib/etcd") == "[dir.data] 데이터 디렉터리 /var/lib/etcd"
     assert tr("started: etcd-4, etcd-5; never published client URLs (never joined): etcd-3") == \

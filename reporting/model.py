@@ -27,6 +27,11 @@ def tutorial_rank(feature_file: str) -> int:
     return TUTORIAL_ORDER.index(concern) if concern in TUTORIAL_ORDER else len(TUTORIAL_ORDER)
 
 
+def natural(name: str) -> tuple:
+    """A host name's sort key with its numbers as numbers: class-2 before class-10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name))
+
+
 def link_label(url: str) -> str:
     """What a link points at, in words."""
     if "kube-bench" in url:
@@ -158,7 +163,7 @@ class Run:
         for h in out.values():
             first = next(iter(self.to_fix(h.name)), None)
             h.first_failure = first.headline if first else ""
-        return sorted(out.values(), key=lambda h: (h.verdict != "FAIL", h.name))
+        return sorted(out.values(), key=lambda h: (h.verdict != "FAIL", natural(h.name)))
 
     @property
     def verdict(self) -> str:

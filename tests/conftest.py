@@ -6,6 +6,9 @@ import pytest
 # the audits these tests run in subprocesses print pytest's own lines (the short test summary) cut to the
 # terminal's width, which differs between a terminal, this machine and CI: one width everywhere
 os.environ["COLUMNS"] = "240"
+# and one language: the suite speaks the locale's (LANG=ko_KR.UTF-8 → Korean); the tests that want Korean ask
+for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    os.environ[var] = "C.UTF-8"
 
 DATA = Path(__file__).parent / "data"
 

@@ -32,7 +32,7 @@ def bootstrapped():
 # spare-0 (the resilience scenarios, the stricter setups, the report in a browser), spare-1 (a host that fails to
 # boot, a container whose supervisor died, other ways to configure the member), many-0..2 (bootstrapping several hosts),
 # controller-0..2 (the 2020 edition), class-0..29 (a class), jumpbox and reach-0 (reaching hosts as ssh does),
-# far-0 and far-1 (far hosts), record-0 (recorded, then taken down), student-0 (a student's server),
+# far-0 and far-1 (far hosts), gate-0..2 (a CI gate's three hosts), record-0 (recorded, then taken down), student-0 (a student's server),
 # waive-0 (waivers).
 LAB_GROUPS = {
     "tests/test_production_lab.py::test_a_production_fault": "production-faults",
@@ -47,6 +47,7 @@ LAB_GROUPS = {
     "tests/test_variants_lab.py": "spare-1",
     "tests/test_reach_lab.py": "reach",
     "tests/test_far_lab.py": "far",
+    "tests/test_gate_lab.py": "gate",
     "tests/test_record_lab.py": "record",
     "tests/test_jumpbox_lab.py": "student",
     "tests/test_waivers_lab.py": "waive",
@@ -60,7 +61,7 @@ SERVER_MODULES = (  # modules whose lab tests use server and node-0..2
     "tests/test_audit_lab.py", "tests/test_editions_lab.py", "tests/test_faults.py", "tests/test_lab.py",
     "tests/test_suite_lab.py",
 )
-FIRST = ("production-faults", "server", "production", "faults", "spare", "controllers", "many", "class", "spare-1",
+FIRST = ("production-faults", "server", "production", "faults", "spare", "controllers", "gate", "many", "class", "spare-1",
          "reach", "far", "record", "student", "waive", "board")  # longest first
 
 

@@ -9,6 +9,7 @@ next restart or boot runs something else, with another data directory perhaps. `
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 
@@ -34,13 +35,19 @@ def environ_command(pid: int, names: list[str]) -> str:
 def unit_argv(props: dict[str, str]) -> list[str]:
     """The arguments of the first ``ExecStart=`` command, as ``systemctl show`` prints them (systemd quotes an
     argument with blanks)."""
-    m = re.search(r"argv\[\]=(.*?) ; ", props.get("ExecStart", ""))
+    return list(_argv(props.get("ExecStart", "")))
+
+
+@functools.lru_cache(maxsize=256)
+def _argv(exec_start: str) -> tuple[str, ...]:
+    """(each scenario of a host reads the same ExecStart=: split once)"""
+    m = re.search(r"argv\[\]=(.*?) ; ", exec_start)
     if not m:
-        return []
+        return ()
     try:
-        return shlex.split(m.group(1))
+        return tuple(shlex.split(m.group(1)))
     except ValueError:
-        return m.group(1).split()
+        return tuple(m.group(1).split())
 
 
 def main_pid(props: dict[str, str]) -> int:

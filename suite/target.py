@@ -51,9 +51,14 @@ class Target:
         from checks.catalog import plan
 
         self.remote.ask(plan(self.member, checks))
-        self.remote.ask(plan(self.member, checks, self._view()))
-        self.remote.ask(plan(self.member, checks, self._view()))  # what the second names (asked only if new)
-        return self._view()
+        view = self._view()
+        for _ in range(2):  # what the first answers name, then what those name: asked only if new
+            asks = [a for a in plan(self.member, checks, view) if not view.has(a[0])]
+            if not asks:
+                break
+            self.remote.ask(asks)
+            view = self._view()
+        return view
 
     def _view(self):
         view = self.remote.answers(self.expected_version)

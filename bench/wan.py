@@ -11,8 +11,12 @@ At each round trip (ms) it measures, whole processes, medians of --runs:
   bootstrap  python -m provision.bootstrap on a freshly reset wan-0
   by hand    the reference: one scp of the binaries, the unit and the certificates, then one ssh running the
              tutorial's commands (on a freshly reset wan-0)
-and prints seconds, round trips (seconds over the round trip) and the ratios. Traffic goes only to the lab's
-own hosts, through proxies on 127.0.0.1. Uses lab hosts wan-0..N-1 (bootstrapped here, left up).
+and prints seconds, round trips (seconds over the round trip) and the ratios; then where the audit of one host
+spends them, by phase (``phases``, one process, medians): pytest's start and collection (no host), the SSH
+connection, the pre-flight round (which carries the first round of evidence), the rest of the gathering (what the
+first answers name, and etcdctl's requests), and the rest of the audit (judging and reporting 85 scenarios: the
+audit's time less the others). Traffic goes only to the lab's own hosts, through proxies on 127.0.0.1. Uses lab
+hosts wan-0..N-1 (bootstrapped here, left up).
 """
 
 from __future__ import annotations
@@ -69,6 +73,40 @@ def by_hand(config: str, host: str) -> list[str]:
         subprocess.run(["scp", "-q", "-F", config, *files, f"{host}:"], check=True, timeout=LIMIT)
         subprocess.run(["ssh", "-F", config, host, steps], check=True, capture_output=True, timeout=LIMIT)
         return [str(time.perf_counter() - start)]
+
+
+def phases(config: str, name: str, runs: int) -> dict[str, float]:
+    """Seconds of each phase of one host's audit, medians of ``runs`` (each with a connection of its own)."""
+    from core import ssh
+    from core.model import Member
+    from core.remote import Remote
+    from checks.editions import probe
+    from suite.evidence import first_round, gather
+    from suite.target import preflight_or_fail
+
+    import testinfra
+
+    ssh.install()
+    got: dict[str, list[float]] = {"connect": [], "pre-flight round": [], "gathering": []}
+    member = Member(name=name)
+    for _ in range(runs):
+        host = testinfra.backend.get_backend(f"paramiko://{name}", ssh_config=config)
+        remote = Remote(testinfra.host.Host(host))
+        start = time.perf_counter()
+        host.client  # the connection: TCP, key exchange, authentication
+        got["connect"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        preflight_or_fail(remote, name, [("hostname -s", None), *first_round(member, "lab", [probe(member)])])
+        got["pre-flight round"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        gather(remote, member, "lab", also=[probe(member)])
+        got["gathering"].append(time.perf_counter() - start)
+        host.client.close()
+    collect = [PY, "-m", "pytest", "features/", "--collect-only", "-q", "-p", "no:cacheprovider", f"--hosts={name}",
+               f"--ssh-config={config}"]
+    out = {label: statistics.median(v) for label, v in got.items()}
+    out["start + collection"] = statistics.median(timed(collect)[0] for _ in range(runs))
+    return out
 
 
 def main() -> int:
@@ -132,6 +170,12 @@ def main() -> int:
                 vs_testinfra = f"{seconds / got['testinfra']:12.2f}" if "testinfra" in got else f"{'-':>12}"
                 print(f"{rtt:>6} {label:<10} {seconds:8.2f} {trips} {seconds / got['floor']:8.2f} {vs_testinfra}",
                       flush=True)
+            if "audit 1" in got:
+                parts = phases(config, names[0], args.runs)
+                parts["judging, reporting"] = max(got["audit 1"] - sum(parts.values()), 0.0)
+                print(f"{rtt:>6} audit 1 by phase: " + ", ".join(
+                    f"{label} {sec:.2f} s" + (f" ({sec / (rtt / 1000):.1f} rt)" if rtt else "")
+                    for label, sec in parts.items()), flush=True)
             if rtt and {"bootstrap", "by hand", "audit 1", f"audit {len(names)}"} <= set(got):
                 print(f"{rtt:>6} audit 1 vs by hand: bootstrap / by hand = {got['bootstrap'] / got['by hand']:.2f}; "
                       f"audit {len(names)} / audit 1 = {got[f'audit {len(names)}'] / got['audit 1']:.2f}", flush=True)

@@ -188,11 +188,18 @@ def resolve(host: str, config: str | None = None, user: str | None = None, port:
 def _resolve(host: str, config: str | None, user: str | None, port: int | None, _stamp: tuple) -> Settings:
     if config and not os.path.exists(config):
         raise SSHConfigError(f"the SSH config {config} does not exist")
-    try:
-        done = subprocess.run(command(host, config, user, port), capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=RESOLVE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise SSHConfigError(f"ssh -G {host} did not answer within {RESOLVE_TIMEOUT}s (a Match exec that hangs?)") from None
+    for attempt in (1, 2):  # a process that could not be started (the machine short of something) is tried again
+        try:
+            done = subprocess.run(command(host, config, user, port), capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=RESOLVE_TIMEOUT)
+            break
+        except subprocess.TimeoutExpired:
+            raise SSHConfigError(f"ssh -G {host} did not answer within {RESOLVE_TIMEOUT}s (a Match exec that hangs?)") from None
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            if attempt == 2:
+                raise SSHConfigError(f"ssh -G {host} could not be run: {exc.strerror or exc}") from None
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.splitlines() if ln.strip() and "Pseudo-terminal" not in ln]
         raise SSHConfigError(f"ssh -G {host}: " + ("; ".join(lines[:2]) or f"exit {done.returncode}"))

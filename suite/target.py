@@ -196,6 +196,10 @@ class Targets:
             ansible_inventory=opt.ansible_inventory, force_ansible=opt.force_ansible)
         for host in hosts:
             self.hosts.setdefault(host_name(host), host)
+            try:  # ssh -G here, one host after another: the threads below start no process while pytest collects
+                host.backend.settings()
+            except Exception:  # noqa: BLE001 - the host's preparation meets it again and reports it
+                pass
         self._prepare_together(set(self.hosts))
 
     def _together(self) -> set[str]:

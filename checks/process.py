@@ -196,6 +196,8 @@ def only_one(remote: Remote, member: Member) -> Result:
             continue
         other = int(parts[0])
         how, unit = started_by(parts[1])
+        if unit == member.unit_name:  # the service's own (starting again, its main PID not known yet): not another
+            continue
         where = sorted({f"{s.address}:{s.port}" for s in sockets if other in s.pids})
         others.append(N_("pid {other}, started {how}, listening on {value}: {strip}").format(other=other, how=how, value=', '.join(where) or 'nothing', strip=parts[2].strip()))
         fixes.append(f"systemctl stop {unit} && {{ systemctl disable {unit} 2>/dev/null || true; }}"

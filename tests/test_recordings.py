@@ -142,3 +142,21 @@ def test_a_judgement_reads_only_what_its_declaration_needs(path):
 def test_no_recording_holds_a_private_key():
     for path in ALL:
         assert "PRIVATE KEY" not in path.read_text(), path
+
+
+@pytest.mark.parametrize("cgroup, ok", [("0::/system.slice/etcd.service", True),
+                                        ("0::/system.slice/kthw-squatter.service", False)])
+def test_an_etcd_in_the_services_own_cgroup_is_not_another_etcd(cgroup, ok):
+    """A recorded healthy host with a second etcd process added to its process listing: in the service's own
+    control group (the service starting again, its main PID not known yet) it is the service's; under another
+    unit it is another etcd, stopped by its unit (never a kill of the service's own)."""
+    from checks.process import ETCD_PROCESSES
+
+    record = recording(next(p for p in HEALTHY if p.stem == "kthw-server-3.4"))
+    for e in record.answers:
+        if e.command == ETCD_PROCESSES:
+            e.stdout += f"4242\t{cgroup.split('::')[1]}\t/usr/local/bin/etcd --name server \n"
+    verdict = next(v for v in judge(record) if v.check == "process.only-one")
+    assert (verdict.status == PASSED) is ok, verdict.headline
+    if not ok:
+        assert "kill" not in verdict.result.fix and "systemctl stop kthw-squatter.service" in verdict.result.fix

@@ -113,13 +113,11 @@ class Translator:
             return fix
         out = []
         for line in str(fix).split("\n"):
-            whole = self._translate(line) if is_prose(line) else None
+            whole = self._translate(line) if is_prose(line) else None  # a message that is a whole line (with "# ")
             if whole is not None:
                 line = whole
             elif line.startswith("# "):
-                rest = self._translate(line[2:])
-                whole = self._translate(line) if rest is None else "# " + rest
-                line = whole if whole is not None else "# " + self(line[2:])
+                line = "# " + self(line[2:])
             elif "   # " in line:
                 command, _, comment = line.partition("   # ")
                 line = f"{command}   # {self(comment)}"
@@ -134,7 +132,7 @@ class Translator:
             return None if found is None else found[0]
         for _, pattern, _, msgstr in self.templates:
             m = pattern.fullmatch(text)
-            if m and "; " not in text:
+            if m:
                 return _fill(msgstr, {k: self.value(v) for k, v in m.groupdict().items()})
         return None
 

@@ -82,5 +82,5 @@ clean: down
 catalog: venv
 	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
 	  --project=kthw-etcd -o locale/kthw.pot .
-	$(VENV)/bin/pybabel -q update -i locale/kthw.pot -d locale -D kthw --no-fuzzy-matching --ignore-pot-creation-date
+	$(VENV)/bin/pybabel -q update -i locale/kthw.pot -d locale -D kthw --no-fuzzy-matching --ignore-pot-creation-date --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d locale -D kthw --statistics

@@ -148,7 +148,7 @@ def data_consistent(remote: Remote, member: Member) -> Result:
     """The stopped member's data: write-ahead log segments, and a snapshot database etcdctl can read."""
     d = member.data_dir
     wal = remote.run("ls -1 -- %s/member/wal", d)
-    db = remote.run(etcdctl_command(member, N_("snapshot status {quote} -w json").format(quote=shlex.quote(d + '/member/snap/db')), endpoints=None))
+    db = remote.run(etcdctl_command(member, f"snapshot status {shlex.quote(d + '/member/snap/db')} -w json", endpoints=None))
     try:
         info = json.loads(db.stdout.strip().splitlines()[-1]) if db.ok else {}
     except (ValueError, IndexError):

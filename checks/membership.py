@@ -83,7 +83,7 @@ def unreachable(member: Member, ev: Evidence, what: str) -> Result:
 
 def list_members(remote: Remote, member: Member, fmt: str) -> tuple[Evidence, list[MemberInfo] | None, str]:
     """(evidence, members or None, why not)."""
-    ev = etcdctl(remote, member, N_("member list {value}").format(value=FORMAT_ARGS[fmt]).strip())
+    ev = etcdctl(remote, member, f"member list {FORMAT_ARGS[fmt]}".strip())
     if not ev.ok:
         return ev, None, N_("etcdctl failed (exit {rc})").format(rc=ev.rc)
     try:

@@ -276,12 +276,13 @@ def rescue_fix(member: Member) -> str:
                  "and etcd whose directory was removed exits by itself within about 30 s (its purge of old files "
                  "fails); this keeps what it holds (its open files name where it is), at once:").format(d=d)
     return (comment + "\n"
-            f"pid=$(systemctl show -p MainPID --value {service}) && db=$(for fd in /proc/$pid/fd/*; do readlink \"$fd\"; "
-            f"done | grep -m1 '/member/snap/db') && case \"$db\" in *' (deleted)') for fd in /proc/$pid/fd/*; do "
+            f"pid=$(systemctl show -p MainPID --value {service}); db=$(for fd in /proc/$pid/fd/*; do readlink \"$fd\"; "
+            f"done 2>/dev/null | grep -m1 '/member/snap/db'); case \"$db\" in *' (deleted)') for fd in /proc/$pid/fd/*; do "
             f"t=$(readlink \"$fd\"); case \"$t\" in '{d}/member/'*' (deleted)') f=${{t% (deleted)}}; [ -f \"$fd\" ] && "
-            f"mkdir -p -m 700 \"${{f%/*}}\" && cp \"$fd\" \"$f\";; esac; done && chmod {member.modes.data_dir:o} {d} && "
+            f"(umask 077 && mkdir -p \"${{f%/*}}\") && cp \"$fd\" \"$f\";; esac; done; chmod {member.modes.data_dir:o} {d} && "
             f"systemctl restart {service};; '{d}/member/snap/db') echo 'etcd has restarted on {d} meanwhile: it holds nothing "
-            f"more to save';; *) systemctl stop {service} && mkdir -p -m {member.modes.data_dir:o} {d} && "
+            f"more to save';; '') echo 'etcd has exited meanwhile: what it held went with it; starting it again' && "
+            f"systemctl start {service};; *) systemctl stop {service} && mkdir -p -m {member.modes.data_dir:o} {d} && "
             f"cp -a \"${{db%/snap/db}}\" {d}/ && systemctl start {service};; esac")
 
 

@@ -127,3 +127,39 @@ def test_an_inventory_host_whose_key_is_unknown_is_one_precondition_line(server_
     assert all(s == "skipped" for n, s in results.items() if "preflight" not in n)
     lines = [ln for ln in output.splitlines() if ln.startswith("precondition failed:")]
     assert len(lines) == 1 and "unknown host key" in lines[0] and "Traceback" not in output
+
+
+def test_the_rescue_of_a_removed_data_directory_holds_in_every_moment(server_host):
+    """dir.data.in-use's fix for a data directory removed under a running etcd, run in each state the host can be in
+    when a student pastes it: etcd still on its removed files (what it holds is copied back), etcd exited and systemd
+    about to start it again (started now), etcd restarted on a new directory (nothing left: said so). Each exits 0
+    and leaves etcd running on its directory."""
+    from checks.files import rescue_fix
+
+    host = Remote(server_host["server"])
+    fix = rescue_fix(Member(name="server")).split("\n", 1)[1]
+
+    def state() -> str:
+        return host.run("systemctl show -p ActiveState -p SubState -p MainPID etcd").stdout
+
+    # 1. removed under a running etcd: its data comes back
+    assert host.run("etcdctl put rescue-key kept").ok
+    assert host.run("rm -rf /var/lib/etcd").ok
+    r = host.run(fix)
+    assert r.rc == 0, (r.stdout, r.stderr)
+    assert host.run("etcdctl get --print-value-only rescue-key").stdout.strip() == "kept"
+    assert host.run("stat -c %a /var/lib/etcd /var/lib/etcd/member").stdout.split() == ["700", "700"]
+    # 2. etcd gone (killed here: the state its own exit leaves, Restart= about to start it): started again at once
+    assert host.run("rm -rf /var/lib/etcd && systemctl kill -s KILL etcd").ok
+    for _ in range(50):
+        if "MainPID=0" in state():
+            break
+        host.run("sleep 0.1")
+    assert "ActiveState=active" not in state()
+    r = host.run(fix)
+    assert r.rc == 0 and "etcd has exited meanwhile" in r.stdout, (r.stdout, r.stderr)
+    assert "ActiveState=active" in state() and host.run("test -f /var/lib/etcd/member/snap/db").ok
+    # 3. etcd already runs on its new directory: nothing to save, nothing changed
+    pid = state()
+    r = host.run(fix)
+    assert r.rc == 0 and "holds nothing more to save" in r.stdout and state() == pid, (r.stdout, r.stderr)

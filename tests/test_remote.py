@@ -161,14 +161,17 @@ class LocalShell:
     """Runs what the Remote sends in this machine's own shell (the batching's quoting and splitting are real
     shell work; the host's part is not what these tests are about)."""
 
-    def __init__(self):
+    def __init__(self, env: dict | None = None):
         self.sent = []
+        self.env = env
 
     def run(self, command):
+        import os
         import subprocess
 
         self.sent.append(command)
-        out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+        env = {**os.environ, **self.env} if self.env else None
+        out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, env=env)
 
         class Out:
             rc, stdout, stderr = out.returncode, out.stdout, out.stderr
@@ -203,14 +206,58 @@ def test_commands_sent_together_answer_as_each_alone():
     assert [ev.command for ev in r.history] == BATCHED
 
 
-def test_a_command_that_outlasts_the_session_is_left_to_ask_alone():
+def test_a_command_its_own_timeout_ends_is_kept_as_timed_out_and_the_others_answered():
+    import time
+
     from core.remote import Remote
 
     host = LocalShell()
     r = Remote(host)
+    start = time.monotonic()
+    assert r.look_many([("echo before", 1), ("sleep 10", 1), ("echo after", 1)]) == 2
+    assert time.monotonic() - start < 5  # the commands at once, the sleep ended by its own timeout
+    assert r.look("echo before").stdout == "before\n" and r.look("echo after").stdout == "after\n"
+    hung = r.answers().look("sleep 10")
+    assert hung.rc == 124 and hung.note == "killed after 1s" and len(host.sent) == 1
+
+
+def test_the_commands_of_a_batch_run_at_once_and_leave_nothing_behind(tmp_path):
+    import time
+
+    from core.remote import Remote
+
+    host = LocalShell(env={"TMPDIR": str(tmp_path)})
+    r = Remote(host)
+    before = set(Path("/dev/shm").iterdir())
+    start = time.monotonic()
+    assert r.look_many([(f"sleep 1; echo {i}", None) for i in range(5)]) == 5
+    assert time.monotonic() - start < 4  # one after another: 5 s
+    assert [r.look(f"sleep 1; echo {i}").stdout for i in range(5)] == [f"{i}\n" for i in range(5)]
+    assert set(Path("/dev/shm").iterdir()) == before and not list(tmp_path.iterdir())
+
+
+def test_without_a_directory_for_their_outputs_the_commands_go_one_after_another(tmp_path):
+    """No mktemp (or no writable /dev/shm and /tmp): the batch's commands run one after another, answering as
+    each alone; one that outlasts the batch ends it and is kept as timed out, those after it asked alone."""
+    import shutil
+
+    from core.remote import Remote
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "bash", "timeout", "cat", "sleep", "printf", "echo"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    alone = {c: Remote(LocalShell())._exec(c, None) for c in BATCHED}
+    host = LocalShell(env={"PATH": str(bin_dir)})
+    r = Remote(host)
+    assert r.look_many([(c, None) for c in BATCHED]) == len(BATCHED)
+    assert "mktemp" in host.sent[0] and len(host.sent) == 1
+    for c in BATCHED:
+        got = r.look(c)
+        assert (got.rc, got.stdout, got.stderr) == (alone[c].rc, alone[c].stdout, alone[c].stderr), c
+    r = Remote(host)
     assert r.look_many([("echo before", 1), ("sleep 10", 1), ("echo after", 1)]) == 1
-    assert r.look("echo before").stdout == "before\n" and len(host.sent) == 1
-    assert r.look("echo after").stdout == "after\n" and len(host.sent) == 2  # sent on its own
+    assert r.answers().look("sleep 10").rc == 124 and not r.known("echo after")
 
 
 def test_recording_notes_what_would_be_asked_and_sends_nothing():
@@ -323,8 +370,8 @@ def test_a_preparation_that_fails_unexpectedly_is_tried_once_per_host(profile):
 
 class RecordedHost:
     """Answers what a Remote sends from a recorded host's answers, as its shell would: a command alone, or a batch
-    (look_many's script) command by command with its marks and its guard; an answer recorded as a timeout makes
-    the rest of its batch go unanswered, as the batch's own timeout would. Each send is one round trip."""
+    (look_many's script: its commands at once, those after the guard only if it succeeded) command by command with
+    its marks; an answer recorded as a timeout is one its own timeout ended. Each send is one round trip."""
 
     def __init__(self, record):
         self.answers = {e.command: e for e in record.answers}
@@ -338,22 +385,32 @@ class RecordedHost:
         with self.lock:
             self.sent.append(wrapped)
         script = shlex.split(wrapped)[-1]  # timeout -k 2 N sh -c SCRIPT
-        if not script.startswith("printf '\\n"):
+        if not script.startswith("if d=$(mktemp"):
             ev = self.answers[script]
             return SimpleNamespace(rc=ev.rc, stdout=ev.stdout, stderr=ev.stderr)
+        at_once = script.split("\nelse\n")[0]
+        mark = re.search(r"\bm=(\w+);", at_once).group(1)
         out, err, guard = [], [], 0
-        for line in script.splitlines():
-            mark, index = re.match(r"(?:if .*?then )?printf '\\n(\w+) (\d+)", line).groups()
-            if line.startswith("if ") and guard != 0:
+        for line in at_once.splitlines():
+            if line.startswith("if [ \"$guard\" = 0 ]") and guard != 0:
+                break  # after a guard that failed: not started
+            if not line.startswith("timeout -k 1 "):
                 continue
-            ev = self.answers[shlex.split(line[line.index(" sh -c ") + len(" sh -c "):])[0]]
-            if ev.rc in (124, None):  # the batch's timeout ends it here, while this command runs
-                out.append(f"\n{mark} {index}\n")
-                return SimpleNamespace(rc=124, stdout="".join(out), stderr="".join(err))
-            out.append(f"\n{mark} {index}\n{ev.stdout}\n{mark} rc {index} {ev.rc}\n")
-            err.append(f"\n{mark} {index}\n{ev.stderr}")
-            if "guard=$rc" in line:
-                guard = ev.rc
+            group = shlex.split(line)[6]  # timeout -k 1 T sh -c GROUP & [g=$!]
+            words = shlex.split(group.split("; }; ", 1)[1])  # r I CMD & r I CMD & wait, or r I CMD
+            for at in [i for i, w in enumerate(words) if w == "r"]:
+                index, command = words[at + 1], words[at + 2]
+                ev = self.answers[command]
+                if ev.rc in (124, None):  # its timeout ended it: started, no end
+                    out.append(f"\n{mark} {index}\n{ev.stdout}")
+                    err.append(f"\n{mark} {index}\n{ev.stderr}")
+                    rc = 124
+                else:
+                    rc = ev.rc
+                    out.append(f"\n{mark} {index}\n{ev.stdout}\n{mark} rc {index} {rc}\n")
+                    err.append(f"\n{mark} {index}\n{ev.stderr}")
+                if line.endswith(" g=$!"):
+                    guard = rc
         return SimpleNamespace(rc=0, stdout="".join(out), stderr="".join(err))
 
 
@@ -376,16 +433,16 @@ def test_a_healthy_hosts_evidence_takes_two_rounds(name):
     remote = Remote(host)
     remote.ask(first_round(member, record.plan.profile))  # with the pre-flight
     gather(remote, member, record.plan.profile)
-    batches = [s for s in host.sent if "printf" in s]
-    alone = [s for s in host.sent if "printf" not in s]
+    batches = [s for s in host.sent if "mktemp" in s]
+    alone = [s for s in host.sent if "mktemp" not in s]
     assert len(batches) == 2, [s[:200] for s in host.sent]
     assert all("etcdctl" in s for s in alone)  # concurrent with the rounds, never one after another
     assert not [a for a in first_round(member, record.plan.profile) if is_etcdctl(a)]
 
 
-def test_a_command_that_outlasts_its_batch_costs_one_round_more():
-    """A first-round command hangs until the batch's timeout ends it: the commands after it go together in one
-    more round (not one round each), and gathering does not wait for the hung one again."""
+def test_a_command_that_hangs_costs_no_round_more():
+    """A first-round command hangs until its own timeout ends it: the others of its round are answered beside it,
+    gathering still takes two rounds and does not ask the hung one again."""
     import dataclasses
 
     from core.remote import Remote
@@ -400,8 +457,9 @@ def test_a_command_that_outlasts_its_batch_costs_one_round_more():
     with remote.read_only():
         remote.ask(first_round(member, record.plan.profile))
     gather(remote, member, record.plan.profile)
-    batches = [s for s in host.sent if "printf" in s]
-    assert len(batches) == 3 and not [s for s in host.sent if "printf" not in s], [s[:120] for s in host.sent]
+    batches = [s for s in host.sent if "mktemp" in s]
+    assert len(batches) == 2 and not [s for s in host.sent if "mktemp" not in s and "etcdctl" not in s], \
+        [s[:120] for s in host.sent]
     assert remote.answers().look(hung).rc == 124 and "killed after" in remote.answers().look(hung).note
 
 
@@ -417,8 +475,8 @@ def test_an_etcd_that_does_not_answer_has_its_other_requests_sent_each_at_once()
     remote = Remote(host)
     remote.ask(first_round(member, record.plan.profile))
     gather(remote, member, record.plan.profile)
-    batches = [s for s in host.sent if "printf" in s]
-    alone = [s for s in host.sent if "printf" not in s]
+    batches = [s for s in host.sent if "mktemp" in s]
+    alone = [s for s in host.sent if "mktemp" not in s]
     assert len(batches) == 2, [s[:200] for s in host.sent]
     lead = next(c for c, e in host.answers.items() if "endpoint status -w json" in c and "--command-timeout=8s" in c
                 and "," not in c.split("--endpoints=")[1].split()[0])

@@ -5,6 +5,7 @@ import pytest
 pytest.register_assert_rewrite("steps", "reporting")
 
 pytest_plugins = [
+    "suite.early",  # first: the suite's options, and an audit's connections opened while the rest loads
     "suite.target",
     "suite.plugin",
     "steps.host",

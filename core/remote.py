@@ -384,6 +384,9 @@ class Remote:
         return self.look("cat -- %s", path, timeout=timeout)
 
 
+SCANS_PROCESSES = "/proc/[0-9]"  # in a command that lists the host's processes
+
+
 def batch_script(todo: list[str], timeouts: dict[str, int], guard: str | None, mark: str) -> tuple[str, int]:
     """The script of :meth:`Remote.look_many` and the bound of its session. The commands run at once (those after
     ``guard`` once it has succeeded), each writing its frames to a file of its own; the commands of one timeout go
@@ -408,8 +411,13 @@ def batch_script(todo: list[str], timeouts: dict[str, int], guard: str | None, m
         return [f"timeout -k 1 {t} sh -c {shlex.quote(job + ''.join(f'r {index[c]} {shlex.quote(c)} & ' for c in cs) + 'wait')} &\n"
                 for t, cs in by.items()]
 
+    # a command that lists the host's processes runs before the others start: beside them it would see theirs
+    # (``etcd --version`` is a process called etcd)
+    alone = [c for c in before if SCANS_PROCESSES in c]
+    bound += max([timeouts[c] for c in alone] or [0])
     lines = ["if d=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d 2>/dev/null); then\n",
-             f"trap 'rm -rf \"$d\"' EXIT; trap 'exit 143' HUP INT TERM; m={mark}; export d m\n", *groups(before)]
+             f"trap 'rm -rf \"$d\"' EXIT; trap 'exit 143' HUP INT TERM; m={mark}; export d m\n",
+             *[g[:-2] + "\n" for g in groups(alone)], *groups([c for c in before if c not in alone])]
     if at is not None:
         lines.append(f"timeout -k 1 {timeouts[guard]} sh -c {shlex.quote(job + f'r {at} {shlex.quote(guard)}')} & g=$!\n")
         lines.append("wait $g; guard=$?\nif [ \"$guard\" = 0 ]; then\n")

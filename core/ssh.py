@@ -182,8 +182,31 @@ class CheckedParamikoBackend(ParamikoBackend):
         """This host's settings as the user's ssh resolves them (the host spec's user and port as -l and -p)."""
         return resolve(self.host.name, self.ssh_config, self.host.user, self.host.port)
 
+    def connect_ahead(self) -> None:
+        """Connect now, before anything asks for the connection (suite/early.py). A failure is kept and raised
+        by the next use of :attr:`client` instead of a second try: a host that cannot be reached is tried once,
+        its message the same."""
+        self.__dict__["_ahead"] = True
+        try:
+            self.client  # noqa: B018
+        except BaseException:  # noqa: BLE001 - kept for the next use
+            pass
+        finally:
+            self.__dict__.pop("_ahead", None)
+
     @connection_property
     def client(self) -> paramiko.SSHClient:
+        failed = self.__dict__.pop("_ahead_failure", None)
+        if failed is not None:
+            raise failed
+        try:
+            return self._connect()
+        except BaseException as exc:
+            if self.__dict__.pop("_ahead", False):  # a connection made ahead: its failure is the next use's
+                self.__dict__["_ahead_failure"] = exc
+            raise
+
+    def _connect(self) -> paramiko.SSHClient:
         try:
             settings = self.settings()
         except SSHConfigError as exc:

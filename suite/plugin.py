@@ -27,39 +27,6 @@ CHANGING = {"bootstrap": N_("carries out the step again"), "writes": N_("writes 
             "disruptive": N_("stops or kills etcd")}
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("etcd step", "Kubernetes The Hard Way: bootstrapping the etcd cluster")
-    g.addoption("--etcd-config", default=None, metavar="FILE", help="TOML file with the member's desired state")
-    g.addoption("--waivers", default=None, metavar="FILE",
-                help="YAML list of accepted deviations: check (id or pattern), hosts, justification, expires")
-    g.addoption("--etcd-set", action="append", default=[], metavar="KEY=VALUE",
-                help="override one setting of the desired state, e.g. name=controller (repeatable)")
-    g.addoption("--profile", default=None, choices=("lab", "production"),
-                help="lab: the tutorial's single member over HTTP (default); production: 3 members over TLS")
-    g.addoption("--edition", default=None, choices=list(editions.EDITIONS),
-                help="the edition of the tutorial's step the hosts follow: its names, profile and known deviations "
-                     "(default kthw-server; see the README)")
-    g.addoption("--bootstrap", action="store_true", help="carry out the step on --hosts before checking them")
-    g.addoption("--disruptive", action="store_true",
-                help="with --hosts: also run scenarios that write to etcd or stop it")
-    g.addoption("--etcd-binaries", default=None, metavar="DIR",
-                help="etcd/etcdctl in KTHW's layout (controller/etcd, client/etcdctl); default downloads/")
-    g.addoption("--etcd-source", default="debian", choices=("debian", "debian-trixie"),
-                help="where the set-up takes the binaries from when the directory is empty")
-    g.addoption("--certs-dir", default=None, metavar="DIR",
-                help="directory with ca.crt, kube-api-server.key and kube-api-server.crt (default: generated)")
-    g.addoption("--machines", default=None, metavar="FILE",
-                help="KTHW machines.txt (IP FQDN HOST [SUBNET]): check the rows whose HOST is server, or --member")
-    g.addoption("--member", default=None, metavar="NAME[,NAME...]",
-                help="with --machines: the hosts (HOST column) that run etcd members")
-    g.addoption("--etcd-boot-timeout", type=float, default=120, metavar="SECONDS",
-                help="how long a rebooted host may take to run etcd again (default 120)")
-    g.addoption("--check", dest="etcd_checks", action="append", default=[], metavar="ID[,ID...]",
-                help="run only the scenarios of these checks (ids or patterns such as cis.* or config.*; the old ids unit.flag.* and unit.no-other-flag still work)")
-    g.addoption("--etcd-version", default=None, metavar="X.Y.Z",
-                help="the etcd version the hosts must run (default: the provisioned binaries' version)")
-
-
 def _runs_features(config: pytest.Config) -> bool:
     features = ROOT / "features"
     for arg in config.args:

@@ -492,3 +492,18 @@ def test_requests_after_the_guard_run_only_if_it_succeeds():
     r = Remote(LocalShell())
     assert r.look_many([("echo a", None), ("echo lead; exit 1", None), ("echo b", None)], guard="echo lead; exit 1") == 2
     assert r.known("echo lead; exit 1") and not r.known("echo b")  # left for the caller to ask on its own
+
+
+def test_a_process_scan_in_a_batch_sees_none_of_the_batchs_own_processes(tmp_path):
+    """The batch's commands run at once, but a command that lists the host's processes runs before the others
+    start: beside them it saw theirs (``etcd --version`` is a process called etcd: "another etcd runs")."""
+    import shutil
+
+    from core.remote import Remote
+
+    twin = tmp_path / "kthwtwin"
+    shutil.copy(shutil.which("sleep"), twin)
+    scan = ("for d in /proc/[0-9]*; do [ \"$(cat $d/comm 2>/dev/null)\" = kthwtwin ] && echo seen; done; true")
+    r = Remote(LocalShell())
+    assert r.look_many([(f"{twin} 0.5", None), (scan, None), (f"{twin} 0.5", None)]) == 2
+    assert r.look(scan).stdout == ""

@@ -61,7 +61,8 @@ class Outcome:
 class Rounds(FaultRounds):
     """The catalogue applied in rounds: each round resets as many lab hosts as it has faults, bootstraps them
     together, breaks each in its own way, audits them in one run, runs the printed fixes of the faults whose
-    fixes are commands and audits those again. Each fault's test then reads its own host's results."""
+    fixes are commands and audits those again. A fault whose state passes by itself (``lasts``) is applied and
+    audited alone, at once, after the others. Each fault's test then reads its own host's results."""
 
     def __init__(self, faults: list, tmp_path):
         super().__init__(faults, len(FAULT_HOSTS), tmp_path)
@@ -71,22 +72,32 @@ class Rounds(FaultRounds):
 
         hosts = FAULT_HOSTS[:len(faults)]
         Lab().reset(list(hosts))
-
-        with ThreadPoolExecutor(len(hosts)) as pool:
-            booted = list(pool.map(lambda h: bootstrap_server(h, reset=False)[:2], hosts))
-            # every fault applied once every host of the round is up, then audited at once: a fault that acts with
-            # time (etcd exits by itself about 30 s after its data directory goes) is seen as it is meant to be
-            made = list(pool.map(lambda pair: (*pair[0], apply(pair[1], Remote(pair[0][0]), pair[0][1])),
-                                 zip(booted, faults)))
         tmp = self.tmp / f"round-{len(self.done)}"
         tmp.mkdir()
-        spec = ("--hosts=" + ",".join(hosts), f"--ssh-config={SSH_CONFIG}")
-        rc, results, output = run_features(tmp, *spec)
-        # the hosts as the recordings have them (after the audit, which changes nothing; before the fixes)
-        drift = {h: differs_from_stored([h], [RECORDINGS / "faults" / f"{f.id}.json"], set(f.may_fail))
-                 for h, f in zip(hosts, faults)}
+        audits, drift, made = {}, {}, {}
+
+        def compare(host_name: str, fault) -> list:  # the host as the fault's recording has it (the audit changes nothing)
+            return differs_from_stored([host_name], [RECORDINGS / "faults" / f"{fault.id}.json"], set(fault.may_fail))
+
+        with ThreadPoolExecutor(len(hosts)) as pool:
+            booted = dict(zip(hosts, pool.map(lambda h: bootstrap_server(h, reset=False)[:2], hosts)))
+            # every lasting fault applied once every host of the round is up, then audited at once
+            lasting = [(h, f) for h, f in zip(hosts, faults) if not f.lasts]
+            made.update(pool.map(lambda hf: (hf[0], (*booted[hf[0]], apply(hf[1], Remote(booted[hf[0]][0]), booted[hf[0]][1]))),
+                                 lasting))
+        if lasting:
+            got = run_features(tmp, "--hosts=" + ",".join(h for h, _ in lasting), f"--ssh-config={SSH_CONFIG}")
+            audits.update({h: got for h, _ in lasting})
+            drift.update({h: compare(h, f) for h, f in lasting})
+        for h, f in zip(hosts, faults):
+            if f.lasts:  # a state that passes by itself (etcd exits about 30 s after its directory goes): at once, alone
+                made[h] = (*booted[h], apply(f, Remote(booted[h][0]), booted[h][1]))
+                audits[h] = run_features(tmp, f"--hosts={h}", f"--ssh-config={SSH_CONFIG}")
+                drift[h] = compare(h, f)
         repaired = []
-        for host_name, fault, (host, member, ev) in zip(hosts, faults, made):
+        for host_name, fault in zip(hosts, faults):
+            host, member, ev = made[host_name]
+            rc, results, output = audits[host_name]
             out = self.done[fault.id] = Outcome(host_name, member, ev, rc, results.failed_checks(host_name),
                                                 results.fix_lines(host_name), drift=drift[host_name])
             if fault.fix_runs and out.got:

@@ -45,6 +45,9 @@ class Fault:
     # checks that fail or pass depending on the moment of the audit (etcd in a restart loop listens for a few
     # seconds of every cycle): never required, never unexpected
     may_fail: tuple[str, ...] = ()
+    # how long the state the fault makes lasts, when it passes by itself (empty: until it is repaired): such a
+    # fault is audited at once after it is applied
+    lasts: str = ""
 
     def explains(self, failed: set[str]) -> bool:
         """The failed checks are exactly the fault's, give or take those that depend on the moment."""
@@ -115,7 +118,7 @@ def load(path: Path = CATALOGUE) -> list[Fault]:
                             why_not_run=why, generate=item.get("generate", ""),
                             peers_before=item.get("peers_before", ""), peers_after=item.get("peers_after", ""),
                             peers_fail=tuple(expand(item.get("peers_fail", []), groups)),
-                            may_fail=tuple(expand(item.get("may_fail", []), groups))))
+                            may_fail=tuple(expand(item.get("may_fail", []), groups)), lasts=item.get("lasts", "")))
         if faults[-1].profile != "production" and (faults[-1].peers_before or faults[-1].peers_after
                                                    or "peers_fail" in item):
             raise FaultError(f"fault {item['id']}: only a production fault has peers")

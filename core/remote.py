@@ -113,6 +113,7 @@ class Remote:
         self._seen: dict[str, Evidence] = {}  # read-only commands already run since the last change
         self._unkept: dict[str, Evidence] = {}  # read-only commands that timed out or lost the connection
         self._stalled: set[str] = set()  # commands that outlasted a batch: gathering does not ask them again
+        self.generation = 0  # grows with every change of what the host has answered (see :meth:`answers`)
         self._read_only = False
         self.broken = False  # the SSH connection failed
         self.lost: Result | None = None  # an established connection was lost (see :meth:`_exec`)
@@ -174,8 +175,10 @@ class Remote:
             if ev.rc not in (124, 255):  # a timeout is no answer to keep
                 self._seen[command] = ev
                 self._unkept.pop(command, None)
+                self.generation += 1
             else:  # but what a judgement is shown, until the command is asked again
                 self._unkept[command] = ev
+                self.generation += 1
             return dataclasses.replace(ev)
         finally:
             with self._lock:
@@ -191,6 +194,7 @@ class Remote:
         with self._lock:
             self._seen.clear()
             self._unkept.clear()
+            self.generation += 1
 
     def look_many(self, commands: list[tuple[str, int | None]], guard: str | None = None) -> int:
         """Read-only commands (already quoted, with their timeouts) sent in one SSH session and run there at once,
@@ -235,12 +239,14 @@ class Remote:
                     self._stalled.add(command)
                     self._unkept[command] = Evidence(command, 124, outs.get(i, ""), errs.get(i, ""),
                                                      note=N_("killed after {limit}s").format(limit=after))
+                    self.generation += 1
                 for i, command in enumerate(todo):
                     if i not in rcs or rcs[i] in (124, 255):  # not reached, or no answer to keep
                         continue
                     ev = Evidence(command, rcs[i], outs.get(i, ""), errs.get(i, ""))
                     self.history.append(ev)
                     self._seen[command] = ev
+                    self.generation += 1
                     answered += 1
         finally:
             with self._lock:
@@ -281,6 +287,7 @@ class Remote:
             raise ReadOnlyError(f"not run while only reading: {command}")
         self._seen.clear()
         self._unkept.clear()
+        self.generation += 1
         return self._exec(command, timeout, retry=True)
 
     def _exec(self, command: str, timeout: int | None, keep: bool = True, commands: int = 1,

@@ -148,8 +148,20 @@ def check_given(sentence: str, check_id, target_fixture: str | None = None):
     return _check_step("given", sentence, check_id, target_fixture)
 
 
+_TEMPLATE_CHECKS: dict[tuple, tuple] = {}
+
+
 def template_checks(template, example: dict) -> list[str]:
-    """The check ids a scenario template runs with one example row, in step order."""
+    """The check ids a scenario template runs with one example row, in step order (worked out once per template
+    and row: every host's scenario asks the same)."""
+    key = (id(template), tuple(sorted((k, str(v)) for k, v in example.items())))
+    known = _TEMPLATE_CHECKS.get(key)
+    if known is None or known[0] is not template:
+        known = _TEMPLATE_CHECKS[key] = (template, tuple(_template_checks(template, example)))
+    return list(known[1])
+
+
+def _template_checks(template, example: dict) -> list[str]:
     out: list[str] = []
     kind = ""
     for step in template.render(example).steps:

@@ -44,17 +44,23 @@ class Target:
     found_version: str = ""  # what `etcd --version` says on the host after preparation
     hint: str = ""  # an edition that matches the host better than the one selected (audits without --edition)
     preflight: Result | None = None
+    # checks whose every answer the host had given, by the remote's generation then (see :meth:`answers`)
+    _settled: dict = field(default_factory=dict, repr=False, compare=False)
 
     def answers(self, checks: list) -> "Answers":
         """The host's answers to what ``checks`` declare, asked for where not gathered yet (what the first answers
         name is asked next, and what those name after)."""
         from checks.catalog import plan
 
+        key = tuple(c.id for c in checks)
+        if self._settled.get(key) == self.remote.generation:  # all asked, and nothing answered since
+            return self._view()
         self.remote.ask(plan(self.member, checks))
         view = self._view()
         for _ in range(2):  # what the first answers name, then what those name: asked only if new
             asks = [a for a in plan(self.member, checks, view) if not view.has(a[0])]
             if not asks:
+                self._settled[key] = self.remote.generation
                 break
             self.remote.ask(asks)
             view = self._view()

@@ -204,3 +204,19 @@ def test_rerun_reaches_each_host_as_the_run_did():
         "features/ --hosts=node-0:2222 --ssh-config /x/cfg --sudo --edition=kthw-2020 --profile production "
         "--ssh-identity-file=/k/id")  # the pre-flight failed: nothing was judged, all again
     assert "--hosts='ops@[fd00::5]:22' " in run.rerun_command("fd00::5")
+
+
+def test_the_report_is_written_when_its_template_cache_cannot_be(tmp_path, monkeypatch):
+    """Compiled templates are kept in a cache of this user's own; a cache that cannot be written (a full or
+    read-only temporary directory) costs a compilation, never the report."""
+    import jinja2
+
+    from reporting import html
+
+    def full(self, bucket):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", full)
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "load_bytecode", lambda self, bucket: None)
+    run = make_run(outcome("server", "A scenario", "passed"))
+    assert "A scenario" in html.render(run)

@@ -13,6 +13,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
+import core  # noqa: F401 - before paramiko (core/__init__.py)
 import paramiko
 
 

@@ -61,3 +61,17 @@ def test_an_audit_connects_to_a_host_once(tmp_path):
     lines = [ln for ln in output.splitlines() if ln.startswith("precondition failed:")]
     assert rc == 1 and len(lines) == 1 and "closer" in lines[0], output[-2000:]
     assert len(accepted) == 1, output[-2000:]
+
+
+def test_paramiko_comes_without_invoke():
+    """paramiko imports invoke only for ``Match exec`` in its own ssh_config reading, which the suite does not
+    use (ssh -G is the reference): core keeps it from being imported, a twentieth of a second of every run."""
+    import subprocess
+    import sys
+
+    from tests.labtools import ROOT
+
+    code = ("import sys, core.ssh, provision.targets, paramiko; "
+            "print(sys.modules.get('invoke'), paramiko.SSHConfig.from_text('Host a\\n  HostName b\\n').lookup('a')['hostname'])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.split() == ["None", "b"], out.stderr

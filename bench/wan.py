@@ -15,7 +15,8 @@ and prints seconds, round trips (seconds over the round trip) and the ratios; th
 spends them, by phase (``phases``, one process, medians): pytest's start and collection (no host), the SSH
 connection, the pre-flight round (which carries the first round of evidence), the rest of the gathering (what the
 first answers name, and etcdctl's requests), and the rest of the audit (judging and reporting 85 scenarios: the
-audit's time less the others). Traffic goes only to the lab's own hosts, through proxies on 127.0.0.1. Uses lab
+audit's time less the others, which overlap it: the connection and the rounds run while pytest starts); and
+``pytest alone``, pytest with the same plugins started in an empty directory (no suite). Traffic goes only to the lab's own hosts, through proxies on 127.0.0.1. Uses lab
 hosts wan-0..N-1 (bootstrapped here, left up).
 """
 
@@ -109,6 +110,14 @@ def phases(config: str, name: str, runs: int) -> dict[str, float]:
     return out
 
 
+def pytest_alone(runs: int) -> float:
+    """pytest with the plugins the suite installs, started in an empty directory (no conftest, no features): what
+    any audit run through pytest costs before the suite's own first line."""
+    with tempfile.TemporaryDirectory() as empty:
+        cmd = [PY, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        return statistics.median(timed(cmd, cwd=Path(empty))[0] for _ in range(runs))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -175,7 +184,7 @@ def main() -> int:
                 parts["judging, reporting"] = max(got["audit 1"] - sum(parts.values()), 0.0)
                 print(f"{rtt:>6} audit 1 by phase: " + ", ".join(
                     f"{label} {sec:.2f} s" + (f" ({sec / (rtt / 1000):.1f} rt)" if rtt else "")
-                    for label, sec in parts.items()), flush=True)
+                    for label, sec in parts.items()) + f"; pytest alone {pytest_alone(args.runs):.2f} s", flush=True)
             if rtt and {"bootstrap", "by hand", "audit 1", f"audit {len(names)}"} <= set(got):
                 print(f"{rtt:>6} audit 1 vs by hand: bootstrap / by hand = {got['bootstrap'] / got['by hand']:.2f}; "
                       f"audit {len(names)} / audit 1 = {got[f'audit {len(names)}'] / got['audit 1']:.2f}", flush=True)

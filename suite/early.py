@@ -46,10 +46,7 @@ def audited_hosts(parser: pytest.Parser, config: pytest.Config) -> tuple[list[st
             or getattr(ns, "collectonly", False) or getattr(ns, "numprocesses", None)
             or editions.selected(ns.edition, ns.profile).profile == "production"):
         return None
-    here = Path(config.invocation_params.dir)
-    features = ROOT / "features"
-    if not any((here / a.split("::")[0]).resolve() == features or features in (here / a.split("::")[0]).resolve().parents
-               for a in getattr(ns, "file_or_dir", []) or []):
+    if not runs_features(Path(config.invocation_params.dir), getattr(ns, "file_or_dir", None) or []):
         return None
     from provision.targets import check_hosts, check_ssh_config
 
@@ -57,6 +54,16 @@ def audited_hosts(parser: pytest.Parser, config: pytest.Config) -> tuple[list[st
     return check_hosts(ns.hosts), dict(
         connection=ns.connection, ssh_config=ns.ssh_config, ssh_identity_file=ns.ssh_identity_file, sudo=ns.sudo,
         sudo_user=ns.sudo_user, ansible_inventory=ns.ansible_inventory, force_ansible=ns.force_ansible)
+
+
+def runs_features(here: Path, args: list[str]) -> bool:
+    """Whether the run's paths (relative to ``here``) name the features or a file in them."""
+    features = ROOT / "features"
+    for arg in args:
+        path = (here / arg.split("::")[0]).resolve()
+        if path == features or features in path.parents:
+            return True
+    return False
 
 
 def connect_ahead(audit: tuple[list[str], dict] | None) -> None:

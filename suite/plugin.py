@@ -13,6 +13,7 @@ from core import editions
 from core.i18n import N_
 from core.model import ModelError, load_settings
 from suite import steplookup
+from suite.early import runs_features
 from suite.plan import PLAN_KEY, WORKER_INPUT, RunPlan, handed_down
 from suite.hosts import host_name, item_host, item_host_name
 from suite.target import AUDIT, BOOTSTRAP, LAB, MODE_KEY, TARGETS_KEY, Targets
@@ -28,12 +29,7 @@ CHANGING = {"bootstrap": N_("carries out the step again"), "writes": N_("writes 
 
 
 def _runs_features(config: pytest.Config) -> bool:
-    features = ROOT / "features"
-    for arg in config.args:
-        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
-        if path == features or features in path.parents:
-            return True
-    return False
+    return runs_features(Path(config.invocation_params.dir), config.args)
 
 
 @pytest.hookimpl(tryfirst=True)

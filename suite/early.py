@@ -51,9 +51,15 @@ def audited_hosts(parser: pytest.Parser, config: pytest.Config) -> tuple[list[st
     from provision.targets import check_hosts, check_ssh_config
 
     check_ssh_config(ns.ssh_config)  # as pytest_configure will: a config ssh refuses stops the run there
-    return check_hosts(ns.hosts), dict(
-        connection=ns.connection, ssh_config=ns.ssh_config, ssh_identity_file=ns.ssh_identity_file, sudo=ns.sudo,
-        sudo_user=ns.sudo_user, ansible_inventory=ns.ansible_inventory, force_ansible=ns.force_ansible)
+    return check_hosts(ns.hosts), host_arguments(ns)
+
+
+def host_arguments(opt) -> dict:
+    """testinfra's arguments for the run's hosts, from its options: testinfra keeps one host (and one connection)
+    per spec and arguments, so the connections made ahead, the prefetch and the tests use these same ones."""
+    return dict(connection=opt.connection, ssh_config=opt.ssh_config, ssh_identity_file=opt.ssh_identity_file,
+                sudo=opt.sudo, sudo_user=opt.sudo_user, ansible_inventory=opt.ansible_inventory,
+                force_ansible=opt.force_ansible)
 
 
 def runs_features(here: Path, args: list[str]) -> bool:

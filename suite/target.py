@@ -196,10 +196,9 @@ class Targets:
         if (self.mode() != AUDIT or self.profile == "production" or not opt.hosts or opt.collectonly
                 or getattr(opt, "numprocesses", None) or hasattr(self.config, "workerinput")):
             return
-        hosts = testinfra.get_hosts(
-            opt.hosts.split(","), connection=opt.connection, ssh_config=opt.ssh_config,
-            ssh_identity_file=opt.ssh_identity_file, sudo=opt.sudo, sudo_user=opt.sudo_user,
-            ansible_inventory=opt.ansible_inventory, force_ansible=opt.force_ansible)
+        from suite.early import host_arguments
+
+        hosts = testinfra.get_hosts(opt.hosts.split(","), **host_arguments(opt))
         for host in hosts:
             self.hosts.setdefault(host_name(host), host)
             try:  # ssh -G here, one host after another: the threads below start no process while pytest collects
